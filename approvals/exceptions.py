@@ -1,0 +1,48 @@
+"""One exception per business failure; the API and the pages map them in one place each."""
+
+from __future__ import annotations
+
+
+class WorkflowError(Exception):
+    """A refused action, with a stable code and a message in Thai and English."""
+
+    code = "workflow_error"
+    status = 400
+    message_th = "ดำเนินการไม่ได้"
+    message_en = "The action could not be carried out."
+
+    def __init__(self, message_th: str | None = None, message_en: str | None = None):
+        self.message_th = message_th or self.message_th
+        self.message_en = message_en or self.message_en
+        super().__init__(f"{self.message_th} / {self.message_en}")
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message_th": self.message_th, "message_en": self.message_en}
+
+
+class NotPermitted(WorkflowError):
+    code = "not_permitted"
+    status = 403
+    message_th = "ท่านไม่มีสิทธิ์ดำเนินการนี้"
+    message_en = "You are not permitted to do this."
+
+
+class TransitionNotAllowed(WorkflowError):
+    code = "transition_not_allowed"
+    status = 409
+    message_th = "ไม่สามารถดำเนินการนี้ได้จากสถานะปัจจุบัน"
+    message_en = "This action is not allowed from the item's current state."
+
+
+class StaleVersion(WorkflowError):
+    code = "stale_version"
+    status = 409
+    message_th = "รายการนี้ถูกแก้ไขโดยผู้อื่นแล้ว กรุณาโหลดใหม่"
+    message_en = "Someone else changed this item meanwhile; reload it and try again."
+
+
+class ReasonRequired(WorkflowError):
+    code = "reason_required"
+    status = 400
+    message_th = "ต้องระบุเหตุผลในการส่งกลับ"
+    message_en = "A return must give a reason."

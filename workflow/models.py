@@ -1,0 +1,479 @@
+"""The ITA plan of one agency: its divisions, fiscal years, measures and result reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+from simple_history.models import HistoricalRecords
+
+from workflow import thai
+
+
+class State(models.TextChoices):
+    DRAFTED = "drafted", _("Drafted")
+    SUBMITTED = "submitted", _("Submitted")
+    REVIEWED = "reviewed", _("Reviewed")
+    APPROVED = "approved", _("Approved")
+    PUBLISHED = "published", _("Published")
+
+
+class Action(models.TextChoices):
+    """The transitions of DESIGN.md; `return` is a keyword, hence the method name."""
+
+    SUBMIT = "submit", _("Submit")
+    WITHDRAW = "withdraw", _("Withdraw")
+    REVIEW = "review", _("Review")
+    RETURN = "return", _("Return")
+    APPROVE = "approve", _("Approve")
+    PUBLISH = "publish", _("Publish")
+    REVISE = "revise", _("Revise")
+
+    @property
+    def method_name(self) -> str:
+        return "return_to_drafted" if self is Action.RETURN else self.value
+
+
+class Organization(models.Model):
+    """One agency (tenant): an อบต., a เทศบาล or another public body."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    short_name = models.CharField(
+        _("short name"), max_length=100, blank=True, help_text=_("e.g. อบต.เขาทอง")
+    )
+    slug = models.SlugField(_("address name"), max_length=100, unique=True)
+    province = models.CharField(_("province"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Division(models.Model):
+    """A กอง or สำนัก of one organization."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="divisions",
+        verbose_name=_("organization"),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    match_key = models.CharField(max_length=200, editable=False, db_index=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organization", "name"]
+        verbose_name = _("division")
+        verbose_name_plural = _("divisions")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="division_unique_name"),
+            models.UniqueConstraint(
+                fields=["organization", "match_key"], name="division_unique_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name = thai.normalize_text(self.name)
+        self.match_key = self.key_for(self.name)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def key_for(name: str) -> str:
+        """What two spellings of one division share: no spaces, no hyphens, NFC."""
+        return "".join(thai.normalize_text(name).replace("-", "").split())
+
+
+class FiscalYear(models.Model):
+    """ปีงบประมาณ: 1 Oct – 30 Sep, named by its BE year."""
+
+    year = models.PositiveSmallIntegerField(_("fiscal year (BE)"), unique=True)
+    starts_on = models.DateField(_("starts on"), editable=False)
+    ends_on = models.DateField(_("ends on"), editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("fiscal year")
+        verbose_name_plural = _("fiscal years")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year__gte=2500) & Q(year__lte=2700), name="fiscal_year_is_be"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"ปีงบประมาณ พ.ศ. {thai.to_thai_digits(self.year)}"
+
+    def save(self, *args, **kwargs):
+        self.starts_on, self.ends_on = thai.fiscal_year_bounds(self.year)
+        super().save(*args, **kwargs)
+
+    def contains(self, day: dt.date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+
+class ReportingRound(models.Model):
+    """One reporting round of an organization's fiscal year (e.g. รอบ 6 เดือน)."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="rounds",
+        verbose_name=_("organization"),
+    )
+    fiscal_year = models.ForeignKey(
+        FiscalYear, on_delete=models.PROTECT, related_name="rounds", verbose_name=_("fiscal year")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    months = models.PositiveSmallIntegerField(_("months covered"), default=12)
+    due_on = models.DateField(_("due on"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organization", "fiscal_year", "due_on"]
+        verbose_name = _("reporting round")
+        verbose_name_plural = _("reporting rounds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "fiscal_year", "name"], name="round_unique_name"
+            ),
+            models.CheckConstraint(
+                condition=Q(months__gte=1) & Q(months__lte=12), name="round_months_1_to_12"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.fiscal_year.year})"
+
+
+class WorkflowItem(models.Model):
+    """What measures and result reports share: the five states and their transitions.
+
+    The transition methods only move the state; the permission checks, the
+    locking, the history and the notifications live in approvals.services.
+    """
+
+    state = FSMField(
+        _("state"), default=State.DRAFTED, choices=State.choices, protected=True, db_index=True
+    )
+    version = models.PositiveIntegerField(
+        _("version"), default=1, help_text=_("Raised by every change; stale edits are refused.")
+    )
+    revision = models.PositiveIntegerField(
+        _("revision"), default=1, help_text=_("Raised each time a published item is revised.")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("created by"),
+    )  # fmt: skip
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("submitted by"),
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @transition(field=state, source=State.DRAFTED, target=State.SUBMITTED)
+    def submit(self) -> None:
+        pass
+
+    @transition(field=state, source=State.SUBMITTED, target=State.DRAFTED)
+    def withdraw(self) -> None:
+        pass
+
+    @transition(field=state, source=State.SUBMITTED, target=State.REVIEWED)
+    def review(self) -> None:
+        pass
+
+    @transition(field=state, source=[State.SUBMITTED, State.REVIEWED], target=State.DRAFTED)
+    def return_to_drafted(self) -> None:
+        pass
+
+    @transition(field=state, source=State.REVIEWED, target=State.APPROVED)
+    def approve(self) -> None:
+        pass
+
+    @transition(field=state, source=State.APPROVED, target=State.PUBLISHED)
+    def publish(self) -> None:
+        pass
+
+    @transition(field=state, source=State.PUBLISHED, target=State.DRAFTED)
+    def revise(self) -> None:
+        self.revision += 1
+
+
+class Measure(WorkflowItem):
+    """มาตรการ/แนวทาง: one numbered item of an organization's plan for a fiscal year."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="measures",
+        verbose_name=_("organization"),
+    )
+    fiscal_year = models.ForeignKey(
+        FiscalYear, on_delete=models.PROTECT, related_name="measures", verbose_name=_("fiscal year")
+    )
+    number = models.PositiveSmallIntegerField(_("number"))
+    title = models.TextField(_("measure / approach"))
+    divisions = models.ManyToManyField(
+        Division, related_name="measures", verbose_name=_("responsible divisions")
+    )
+    period_start = models.DateField(_("period starts"), help_text=_("First day of the month."))
+    period_end = models.DateField(_("period ends"), help_text=_("First day of the month."))
+    history = HistoricalRecords(m2m_fields=[divisions])
+
+    class Meta:
+        ordering = ["organization", "fiscal_year", "number"]
+        verbose_name = _("measure")
+        verbose_name_plural = _("measures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "fiscal_year", "number"], name="measure_unique_number"
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="measure_number_positive"),
+            models.CheckConstraint(
+                condition=Q(period_start__lte=F("period_end")), name="measure_period_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{thai.to_thai_digits(self.number)}. {self.title[:80]}"
+
+    @property
+    def period_display(self) -> str:
+        return thai.format_period(self.period_start, self.period_end)
+
+    def clean(self) -> None:
+        errors = {}
+        if self.period_start and self.period_end and self.fiscal_year_id:
+            fy = self.fiscal_year
+            for field in ("period_start", "period_end"):
+                day = getattr(self, field)
+                if not fy.contains(day):
+                    errors[field] = _(
+                        "The period must lie inside fiscal year %(year)s (%(start)s – %(end)s)."
+                    ) % {
+                        "year": fy.year,
+                        "start": thai.format_month(fy.starts_on),
+                        "end": thai.format_month(fy.ends_on),
+                    }
+            if self.period_start > self.period_end:
+                errors["period_end"] = _("The period ends before it starts.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class OrderedText(models.Model):
+    """One numbered line (๑., ๒., …) of a list kept in order."""
+
+    position = models.PositiveSmallIntegerField(_("position"))
+    text = models.TextField(_("text"))
+
+    class Meta:
+        abstract = True
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"{thai.to_thai_digits(self.position)}. {self.text[:80]}"
+
+
+class MeasureMethod(OrderedText):
+    """วิธีการดำเนินการ: one step of how a measure is carried out."""
+
+    measure = models.ForeignKey(
+        Measure, on_delete=models.CASCADE, related_name="methods", verbose_name=_("measure")
+    )
+    history = HistoricalRecords()
+
+    class Meta(OrderedText.Meta):
+        verbose_name = _("method")
+        verbose_name_plural = _("methods")
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "position"], name="method_unique_position"),
+        ]
+
+
+class ResultReport(WorkflowItem):
+    """ผลการดำเนินการ: what was done for one measure in one reporting round."""
+
+    measure = models.ForeignKey(
+        Measure, on_delete=models.PROTECT, related_name="result_reports", verbose_name=_("measure")
+    )
+    reporting_round = models.ForeignKey(
+        ReportingRound, on_delete=models.PROTECT, related_name="result_reports",
+        verbose_name=_("reporting round"),
+    )  # fmt: skip
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["reporting_round", "measure__number"]
+        verbose_name = _("result report")
+        verbose_name_plural = _("result reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "reporting_round"], name="result_report_one_per_round"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} — {self.reporting_round.name}"
+
+    @property
+    def organization(self) -> Organization:
+        return self.measure.organization
+
+    @property
+    def organization_id(self) -> int:
+        return self.measure.organization_id
+
+    def clean(self) -> None:
+        if self.measure_id and self.reporting_round_id:
+            measure, round_ = self.measure, self.reporting_round
+            if (measure.organization_id, measure.fiscal_year_id) != (
+                round_.organization_id,
+                round_.fiscal_year_id,
+            ):
+                raise ValidationError(
+                    {"reporting_round": _("The round belongs to another organization or year.")}
+                )
+
+
+class ResultItem(OrderedText):
+    """One numbered line of ผลการดำเนินการ."""
+
+    report = models.ForeignKey(
+        ResultReport,
+        on_delete=models.CASCADE,
+        related_name="items",
+        verbose_name=_("result report"),
+    )
+    history = HistoricalRecords()
+
+    class Meta(OrderedText.Meta):
+        verbose_name = _("result item")
+        verbose_name_plural = _("result items")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "position"], name="result_item_unique_position"
+            ),
+        ]
+
+
+class Recommendation(OrderedText):
+    """ข้อเสนอแนะ: one recommendation of the working group on a result report."""
+
+    report = models.ForeignKey(
+        ResultReport, on_delete=models.CASCADE, related_name="recommendations",
+        verbose_name=_("result report"),
+    )  # fmt: skip
+    history = HistoricalRecords()
+
+    class Meta(OrderedText.Meta):
+        verbose_name = _("recommendation")
+        verbose_name_plural = _("recommendations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "position"], name="recommendation_unique_position"
+            ),
+        ]
+
+
+def evidence_upload_to(instance: Evidence, filename: str) -> str:
+    return f"evidence/{instance.report.measure.organization_id}/{instance.report_id}/{filename}"
+
+
+class Evidence(models.Model):
+    """A file that backs a result report: an order, minutes, photos."""
+
+    report = models.ForeignKey(
+        ResultReport,
+        on_delete=models.CASCADE,
+        related_name="evidence",
+        verbose_name=_("result report"),
+    )
+    title = models.CharField(_("title"), max_length=300)
+    file = models.FileField(_("file"), upload_to=evidence_upload_to)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("uploaded by"),
+    )  # fmt: skip
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["report", "uploaded_at"]
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Publication(models.Model):
+    """What the public sees: a frozen copy of one item as it was published.
+
+    The working copy may be revised afterwards; the public pages read only
+    these rows, so they keep showing the last published version.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="publications",
+        verbose_name=_("organization"),
+    )  # fmt: skip
+    fiscal_year = models.ForeignKey(
+        FiscalYear, on_delete=models.PROTECT, related_name="publications",
+        verbose_name=_("fiscal year"),
+    )  # fmt: skip
+    measure = models.ForeignKey(
+        Measure, on_delete=models.PROTECT, related_name="publications", verbose_name=_("measure")
+    )
+    result_report = models.ForeignKey(
+        ResultReport, on_delete=models.PROTECT, null=True, blank=True, related_name="publications",
+        verbose_name=_("result report"),
+    )  # fmt: skip
+    revision = models.PositiveIntegerField(_("revision"))
+    content = models.JSONField(_("content as published"))
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
+        verbose_name=_("approved by"),
+    )  # fmt: skip
+    approved_at = models.DateTimeField(_("approved at"), null=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
+        verbose_name=_("published by"),
+    )  # fmt: skip
+    published_at = models.DateTimeField(_("published at"), db_index=True)
+    chain_head = models.CharField(_("audit chain head at publication"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-published_at"]
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+        indexes = [models.Index(fields=["organization", "fiscal_year", "published_at"])]
+
+    def __str__(self) -> str:
+        item = f"{self.measure}" if self.result_report_id is None else f"{self.result_report}"
+        return f"{item} (r{self.revision})"

@@ -1,0 +1,150 @@
+"""Thai calendar and numerals: Buddhist Era years, Thai months, Thai digits.
+
+Official Thai documents write years in BE (CE + 543), months as abbreviations
+(ต.ค., ม.ค.) and numbers in Thai digits (๐–๙); every page and import goes
+through these helpers so they are written one way only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+BE_OFFSET = 543
+
+THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
+_TO_THAI = str.maketrans("0123456789", THAI_DIGITS)
+_TO_ARABIC = str.maketrans(THAI_DIGITS, "0123456789")
+
+MONTH_ABBREVIATIONS = (
+    "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
+    "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.",
+)  # fmt: skip
+MONTH_NAMES = (
+    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
+    "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
+)  # fmt: skip
+
+PERIOD_SEPARATOR = " – "
+
+
+def be_year(ce_year: int) -> int:
+    return ce_year + BE_OFFSET
+
+
+def ce_year(be_year: int) -> int:
+    return be_year - BE_OFFSET
+
+
+def to_thai_digits(value: object) -> str:
+    return str(value).translate(_TO_THAI)
+
+
+def to_arabic_digits(value: str) -> str:
+    return value.translate(_TO_ARABIC)
+
+
+def normalize_text(text: str) -> str:
+    """Repair what PDF extraction does to Thai text.
+
+    ำ (U+0E33) often arrives as nikhahit + sara aa (U+0E4D U+0E32), sometimes
+    with a tone mark between them; NFC does not join them, so it is done here.
+    Runs of white space (including non-breaking ones) become one space.
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = re.sub("\u0e4d([\u0e48-\u0e4b]?)\u0e32", "\\1\u0e33", text)
+    text = text.replace("\u00a0", " ").replace("\u200b", "")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def fiscal_year_of(day: dt.date) -> int:
+    """The BE fiscal year a date falls in (FY 2564 = 1 Oct 2020 – 30 Sep 2021)."""
+    return be_year(day.year + 1 if day.month >= 10 else day.year)
+
+
+def fiscal_year_bounds(year_be: int) -> tuple[dt.date, dt.date]:
+    end_ce = ce_year(year_be)
+    return dt.date(end_ce - 1, 10, 1), dt.date(end_ce, 9, 30)
+
+
+def format_month(day: dt.date | None, *, digits: str = "thai") -> str:
+    """`ต.ค. ๒๕๖๓`: the month as the seed writes it."""
+    if day is None:
+        return ""
+    text = f"{MONTH_ABBREVIATIONS[day.month - 1]} {be_year(day.year)}"
+    return to_thai_digits(text) if digits == "thai" else text
+
+
+def format_period(start: dt.date | None, end: dt.date | None, *, digits: str = "thai") -> str:
+    """`ต.ค. ๒๕๖๓ – ก.ย. ๒๕๖๔`."""
+    if not start and not end:
+        return ""
+    return (
+        f"{format_month(start, digits=digits)}{PERIOD_SEPARATOR}{format_month(end, digits=digits)}"
+    )
+
+
+def format_date(
+    day: dt.date | dt.datetime | None, *, digits: str = "thai", full: bool = True
+) -> str:
+    """`๑๔ มกราคม ๒๕๖๔` (full) or `๑๔ ม.ค. ๒๕๖๔`."""
+    if day is None:
+        return ""
+    names = MONTH_NAMES if full else MONTH_ABBREVIATIONS
+    text = f"{day.day} {names[day.month - 1]} {be_year(day.year)}"
+    return to_thai_digits(text) if digits == "thai" else text
+
+
+def format_datetime(moment: dt.datetime | None, *, digits: str = "thai") -> str:
+    """`๑๔ ม.ค. ๒๕๖๔ ๑๓:๐๕ น.` in the current time zone."""
+    if moment is None:
+        return ""
+    from django.utils import timezone
+
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    text = f"{format_date(moment, digits='arabic', full=False)} {moment:%H:%M} น."
+    return to_thai_digits(text) if digits == "thai" else text
+
+
+_MONTH_PATTERN = "|".join(
+    re.escape(a).replace(r"\.", r"\.\s*")
+    for a in sorted(MONTH_ABBREVIATIONS, key=len, reverse=True)
+)
+_MONTH_YEAR = re.compile(rf"({_MONTH_PATTERN})\s*(\d{{2,4}})")
+
+
+class PeriodError(ValueError):
+    pass
+
+
+def parse_month(text: str) -> dt.date:
+    """`ต.ค.๒๕๖๓`, `ต.ค. 2563`, `ตุลาคม ๒๕๖๓` → 1 Oct 2020."""
+    cleaned = to_arabic_digits(normalize_text(text))
+    for index, name in enumerate(MONTH_NAMES):
+        if cleaned.startswith(name):
+            cleaned = MONTH_ABBREVIATIONS[index] + cleaned[len(name) :]
+            break
+    match = _MONTH_YEAR.fullmatch(cleaned.strip())
+    if not match:
+        raise PeriodError(f"อ่านเดือนไม่ได้ / unreadable month: {text!r}")
+    abbreviation = re.sub(r"\s+", "", match.group(1))
+    year = int(match.group(2))
+    if year < 100:  # ๖๔ → 2564
+        year += 2500
+    if year < 2400:
+        raise PeriodError(f"ปีต้องเป็น พ.ศ. / the year must be Buddhist Era: {text!r}")
+    return dt.date(ce_year(year), MONTH_ABBREVIATIONS.index(abbreviation) + 1, 1)
+
+
+def parse_period(text: str) -> tuple[dt.date, dt.date]:
+    """`ต.ค.๒๕๖๓ - ก.ย.๒๕๖๔` → (1 Oct 2020, 1 Sep 2021): first days of both months."""
+    cleaned = normalize_text(text)
+    parts = re.split(r"\s*[-–—~]\s*|\s+ถึง\s+", cleaned)
+    if len(parts) != 2 or not all(parts):
+        raise PeriodError(f"อ่านระยะเวลาไม่ได้ / unreadable period: {text!r}")
+    start, end = parse_month(parts[0]), parse_month(parts[1])
+    if end < start:
+        raise PeriodError(f"เดือนสิ้นสุดก่อนเดือนเริ่มต้น / the period ends before it starts: {text!r}")
+    return start, end
