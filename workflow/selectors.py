@@ -1,0 +1,230 @@
+"""Reads of the plan, with their joins applied so no page's query count grows with its rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.shortcuts import get_object_or_404
+
+from workflow import thai
+from workflow.models import Evidence, FiscalYear, Organization, Publication
+
+# The six columns of the published report, spelled exactly as the seed report spells them;
+# the importer reads CSV and XLSX files by these headers.
+REPORT_COLUMNS = (
+    "มาตรการ/แนวทาง",
+    "วิธีการดำเนินการ",
+    "ผู้รับผิดชอบ",
+    "ระยะเวลาดำเนินการ",
+    "ผลการดำเนินการ",
+    "ข้อเสนอแนะ",
+)
+
+
+def numbered(lines: list[str]) -> list[str]:
+    """`๑. …`, `๒. …`: the numbering of the published documents."""
+    return [f"{thai.to_thai_digits(n)}. {text}" for n, text in enumerate(lines, start=1)]
+
+
+def person_name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+@dataclass(frozen=True)
+class PublicEvidence:
+    id: int
+    title: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class PublicResult:
+    """One published result report of a measure (one reporting round)."""
+
+    round_name: str
+    items: list[str]
+    recommendations: list[str]
+    evidence: list[PublicEvidence]
+    approved_by: str
+    approved_at: dt.datetime | None
+    published_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PublicRow:
+    """One measure of the published report, as its last publications froze it."""
+
+    number: int
+    title: str
+    methods: list[str]
+    divisions: list[str]
+    period_start: dt.date
+    period_end: dt.date
+    approved_by: str
+    approved_at: dt.datetime | None
+    published_at: dt.datetime
+    results: list[PublicResult] = field(default_factory=list)
+
+    @property
+    def period(self) -> str:
+        return thai.format_period(self.period_start, self.period_end)
+
+    def _by_round(self, attribute: str) -> list[str]:
+        if len(self.results) == 1:
+            return numbered(getattr(self.results[0], attribute))
+        lines = []
+        for result in self.results:
+            if values := getattr(result, attribute):
+                lines.append(f"{result.round_name}:")
+                lines.extend(numbered(values))
+        return lines
+
+    def cells(self) -> list[list[str]]:
+        """The six columns, each as its lines of text."""
+        return [
+            [f"{thai.to_thai_digits(self.number)}. {self.title}"],
+            numbered(self.methods),
+            list(self.divisions),
+            [self.period],
+            self._by_round("items"),
+            self._by_round("recommendations"),
+        ]
+
+
+@dataclass(frozen=True)
+class PublicReport:
+    organization: Organization
+    fiscal_year: FiscalYear
+    rows: list[PublicRow]
+    chain_head: str
+    last_published_at: dt.datetime | None
+    columns: tuple[str, ...] = REPORT_COLUMNS
+
+    @property
+    def title(self) -> str:
+        return (
+            "รายงานผลการดำเนินการมาตรการส่งเสริมคุณธรรมและความโปร่งใส "
+            f"ของ{self.organization.name} "
+            f"ประจำปีงบประมาณ พ.ศ. {thai.to_thai_digits(self.fiscal_year.year)}"
+        )
+
+    @property
+    def filename(self) -> str:
+        return f"{self.organization.slug}-{self.fiscal_year.year}-ita-measures"
+
+    @property
+    def evidence_files(self) -> list[tuple[int, PublicEvidence]]:
+        return [(row.number, e) for row in self.rows for r in row.results for e in r.evidence]
+
+    def table(self) -> list[list[str]]:
+        """Rows of six cells, each cell its lines joined by new lines (CSV, XLSX)."""
+        return [["\n".join(lines) for lines in row.cells()] for row in self.rows]
+
+
+def _latest(publications):
+    """The last publication of each measure and of each (measure, round) result report."""
+    measures: dict[int, Publication] = {}
+    results: dict[int, dict[int, Publication]] = {}
+    for pub in publications:  # newest first
+        if pub.result_report_id is None:
+            measures.setdefault(pub.measure_id, pub)
+        else:
+            results.setdefault(pub.measure_id, {}).setdefault(pub.result_report_id, pub)
+    return measures, results
+
+
+def _public_result(pub: Publication) -> PublicResult:
+    content = pub.content
+    return PublicResult(
+        round_name=content.get("round", ""),
+        items=list(content.get("items", [])),
+        recommendations=list(content.get("recommendations", [])),
+        evidence=[
+            PublicEvidence(
+                id=e["id"], title=e["title"], content_type=e["content_type"], size=e["size"]
+            )
+            for e in content.get("evidence", [])
+        ],
+        approved_by=person_name(pub.approved_by),
+        approved_at=pub.approved_at,
+        published_at=pub.published_at,
+    )
+
+
+def public_report(*, organization_slug: str, year: int) -> PublicReport:
+    """The published report of one organization's fiscal year, from Publication rows only.
+
+    Each measure shows its last published version; a measure never published does not
+    appear, even if it has published result reports. Three queries, whatever the size.
+    """
+    organization = get_object_or_404(Organization, slug=organization_slug)
+    fiscal_year = get_object_or_404(FiscalYear, year=year)
+    publications = list(
+        Publication.objects.filter(organization=organization, fiscal_year=fiscal_year)
+        .select_related("approved_by", "result_report__reporting_round")
+        .order_by("-published_at", "-id")
+    )
+    measures, results = _latest(publications)
+    rows = []
+    for measure_id, pub in measures.items():
+        content = pub.content
+        report_pubs = sorted(
+            results.get(measure_id, {}).values(),
+            key=lambda p: (p.result_report.reporting_round.due_on, p.result_report_id),
+        )
+        rows.append(
+            PublicRow(
+                number=content["number"],
+                title=content["title"],
+                methods=list(content.get("methods", [])),
+                divisions=list(content.get("divisions", [])),
+                period_start=dt.date.fromisoformat(content["period_start"]),
+                period_end=dt.date.fromisoformat(content["period_end"]),
+                approved_by=person_name(pub.approved_by),
+                approved_at=pub.approved_at,
+                published_at=pub.published_at,
+                results=[_public_result(p) for p in report_pubs],
+            )
+        )
+    rows.sort(key=lambda r: r.number)
+    newest = publications[0] if publications else None
+    return PublicReport(
+        organization=organization,
+        fiscal_year=fiscal_year,
+        rows=rows,
+        chain_head=newest.chain_head if newest else "",
+        last_published_at=newest.published_at if newest else None,
+    )
+
+
+def public_years(*, organization_slug: str) -> tuple[Organization, list[int]]:
+    """The fiscal years (BE) in which an organization has published something."""
+    organization = get_object_or_404(Organization, slug=organization_slug)
+    years = (
+        Publication.objects.filter(organization=organization)
+        .order_by("-fiscal_year__year")
+        .values_list("fiscal_year__year", flat=True)
+        .distinct()
+    )
+    return organization, list(years)
+
+
+def public_evidence(*, evidence_id: int) -> Evidence | None:
+    """An evidence file, if the last publication of its result report lists it."""
+    evidence = Evidence.objects.select_related("report").filter(pk=evidence_id).first()
+    if evidence is None:
+        return None
+    last = (
+        Publication.objects.filter(result_report_id=evidence.report_id)
+        .order_by("-published_at", "-id")
+        .only("content")
+        .first()
+    )
+    if last is None:
+        return None
+    listed = {e.get("id") for e in last.content.get("evidence", [])}
+    return evidence if evidence.pk in listed else None
