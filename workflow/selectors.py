@@ -228,3 +228,204 @@ def public_evidence(*, evidence_id: int) -> Evidence | None:
         return None
     listed = {e.get("id") for e in last.content.get("evidence", [])}
     return evidence if evidence.pk in listed else None
+
+
+# --- staff pages ---------------------------------------------------------------------------
+
+
+def organization_ids_of(user) -> list[int]:
+    """The organizations a person works in: memberships, and delegations in force."""
+    from approvals.models import Delegation, Membership
+
+    if not user.is_authenticated:
+        return []
+    ids = set(
+        Membership.objects.filter(user=user, is_active=True).values_list(
+            "organization_id", flat=True
+        )
+    )
+    ids |= set(Delegation.objects.in_force().filter(deputy=user).values_list(
+        "organization_id", flat=True
+    ))  # fmt: skip
+    return sorted(ids)
+
+
+@dataclass(frozen=True)
+class ItemFilters:
+    """The filters of the lists of measures and of result reports."""
+
+    year: int | None = None
+    state: str = ""
+    division: int | None = None
+    round: int | None = None
+    q: str = ""
+
+
+def measure_list(*, user, filters: ItemFilters):
+    from workflow.models import Measure
+
+    queryset = (
+        Measure.objects.filter(organization_id__in=organization_ids_of(user))
+        .select_related("organization", "fiscal_year")
+        .prefetch_related("divisions")
+        .order_by("-fiscal_year__year", "organization__name", "number")
+    )
+    if filters.year:
+        queryset = queryset.filter(fiscal_year__year=filters.year)
+    if filters.state:
+        queryset = queryset.filter(state=filters.state)
+    if filters.division:
+        queryset = queryset.filter(divisions=filters.division)
+    if filters.q:
+        queryset = queryset.filter(title__icontains=filters.q)
+    return queryset.distinct()
+
+
+def result_report_list(*, user, filters: ItemFilters):
+    from workflow.models import ResultReport
+
+    queryset = (
+        ResultReport.objects.filter(measure__organization_id__in=organization_ids_of(user))
+        .select_related("measure__organization", "measure__fiscal_year", "reporting_round")
+        .prefetch_related("measure__divisions")
+        .order_by("-measure__fiscal_year__year", "reporting_round__due_on", "measure__number")
+    )
+    if filters.year:
+        queryset = queryset.filter(measure__fiscal_year__year=filters.year)
+    if filters.state:
+        queryset = queryset.filter(state=filters.state)
+    if filters.division:
+        queryset = queryset.filter(measure__divisions=filters.division)
+    if filters.round:
+        queryset = queryset.filter(reporting_round_id=filters.round)
+    if filters.q:
+        queryset = queryset.filter(measure__title__icontains=filters.q)
+    return queryset.distinct()
+
+
+def filter_choices(*, user) -> dict:
+    """Years, divisions and rounds of the person's organizations, for the filter forms."""
+    from workflow.models import Division, ReportingRound
+
+    org_ids = organization_ids_of(user)
+    return {
+        "years": list(
+            FiscalYear.objects.filter(measures__organization_id__in=org_ids)
+            .distinct()
+            .values_list("year", flat=True)
+        ),
+        "divisions": list(Division.objects.filter(organization_id__in=org_ids, is_active=True)),
+        "rounds": list(
+            ReportingRound.objects.filter(organization_id__in=org_ids).select_related("fiscal_year")
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What waits for one role of a person: how many measures and reports, in which state."""
+
+    role: str
+    role_label: str
+    state: str
+    measures: int
+    reports: int
+    division: int | None = None
+
+
+def waiting_for(user) -> list[Waiting]:
+    """Per role the person holds, the items waiting for them to act."""
+    from approvals import permissions
+    from approvals.models import Role
+    from workflow.models import Measure, ResultReport, State
+
+    rows = []
+    for org_id in organization_ids_of(user):
+        roles = permissions.roles_of(user, org_id)
+        wanted = []
+        if Role.DIVISION_HEAD in roles:
+            wanted.append((Role.DIVISION_HEAD, State.DRAFTED))
+        if Role.WORKING_GROUP in roles:
+            wanted.append((Role.WORKING_GROUP, State.SUBMITTED))
+        if Role.CHIEF_EXECUTIVE in roles:
+            wanted.append((Role.CHIEF_EXECUTIVE, State.REVIEWED))
+        if Role.PUBLISHER in roles:
+            wanted.append((Role.PUBLISHER, State.APPROVED))
+        heads = permissions.division_ids_of(user, org_id)
+        for role, state in wanted:
+            measures = Measure.objects.filter(organization_id=org_id, state=state)
+            reports = ResultReport.objects.filter(measure__organization_id=org_id, state=state)
+            if role == Role.DIVISION_HEAD:
+                measures = measures.filter(divisions__in=heads).distinct()
+                reports = reports.filter(measure__divisions__in=heads).distinct()
+            rows.append(
+                Waiting(
+                    role=role.value,
+                    role_label=str(role.label),
+                    state=state.value,
+                    measures=measures.count(),
+                    reports=reports.count(),
+                )
+            )
+    return rows
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    kind: str  # "transition" or "edit"
+    who: str
+    what: str
+    comment: str = ""
+    role: str = ""
+    changes: tuple[str, ...] = ()
+
+
+def item_timeline(item) -> list[TimelineEntry]:
+    """Transitions (with their reasons) and edits of one item, newest first."""
+    from audit.models import TransitionLog
+    from workflow.models import Action, Measure
+
+    if isinstance(item, Measure):
+        logs = TransitionLog.objects.filter(measure=item, result_report__isnull=True)
+    else:
+        logs = TransitionLog.objects.filter(result_report=item)
+    entries = [
+        TimelineEntry(
+            at=log.created_at,
+            kind="transition",
+            who=person_name(log.actor) or log.system_actor,
+            what=str(Action(log.action).label) if log.action in Action.values else log.action,
+            comment=log.comment,
+            role=log.role,
+        )
+        for log in logs.select_related("actor")
+    ]
+    actions = set(Action.values)
+    records = list(item.history.select_related("history_user").order_by("history_date"))
+    previous = None
+    for record in records:
+        reason = (record.history_change_reason or "").split(":", 1)[0]
+        if reason not in actions:
+            changes = ()
+            if previous is not None and record.history_type == "~":
+                delta = record.diff_against(previous, excluded_fields=_m2m_names(item))
+                fields = [item._meta.get_field(c.field) for c in delta.changes]
+                changes = tuple(str(f.verbose_name) for f in fields)
+            entries.append(
+                TimelineEntry(
+                    at=record.history_date,
+                    kind="edit",
+                    who=person_name(record.history_user),
+                    what={"+": "created", "~": "edited", "-": "deleted"}[record.history_type],
+                    comment=record.history_change_reason or "",
+                    changes=changes,
+                )
+            )
+        previous = record
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries
+
+
+def _m2m_names(item) -> list[str]:
+    return [f.name for f in item._meta.many_to_many]
