@@ -261,6 +261,19 @@ class ItemFilters:
     q: str = ""
 
 
+def _filtered(queryset, filters: ItemFilters, *, to_measure: str):
+    """Apply the list filters; `to_measure` is the path from the listed model to its measure."""
+    conditions = {
+        f"{to_measure}fiscal_year__year": filters.year,
+        "state": filters.state,
+        f"{to_measure}divisions": filters.division,
+        f"{to_measure}title__icontains": filters.q,
+    }
+    if to_measure:
+        conditions["reporting_round_id"] = filters.round
+    return queryset.filter(**{k: v for k, v in conditions.items() if v}).distinct()
+
+
 def measure_list(*, user, filters: ItemFilters):
     from workflow.models import Measure
 
@@ -270,15 +283,7 @@ def measure_list(*, user, filters: ItemFilters):
         .prefetch_related("divisions")
         .order_by("-fiscal_year__year", "organization__name", "number")
     )
-    if filters.year:
-        queryset = queryset.filter(fiscal_year__year=filters.year)
-    if filters.state:
-        queryset = queryset.filter(state=filters.state)
-    if filters.division:
-        queryset = queryset.filter(divisions=filters.division)
-    if filters.q:
-        queryset = queryset.filter(title__icontains=filters.q)
-    return queryset.distinct()
+    return _filtered(queryset, filters, to_measure="")
 
 
 def result_report_list(*, user, filters: ItemFilters):
@@ -290,17 +295,7 @@ def result_report_list(*, user, filters: ItemFilters):
         .prefetch_related("measure__divisions")
         .order_by("-measure__fiscal_year__year", "reporting_round__due_on", "measure__number")
     )
-    if filters.year:
-        queryset = queryset.filter(measure__fiscal_year__year=filters.year)
-    if filters.state:
-        queryset = queryset.filter(state=filters.state)
-    if filters.division:
-        queryset = queryset.filter(measure__divisions=filters.division)
-    if filters.round:
-        queryset = queryset.filter(reporting_round_id=filters.round)
-    if filters.q:
-        queryset = queryset.filter(measure__title__icontains=filters.q)
-    return queryset.distinct()
+    return _filtered(queryset, filters, to_measure="measure__")
 
 
 def filter_choices(*, user) -> dict:
