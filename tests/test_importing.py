@@ -646,3 +646,24 @@ def test_import_report_command_creates_divisions_when_asked(khao_thong, tmp_path
     # then
     assert "new divisions: กองสาธารณสุข" in out.getvalue()
     assert Measure.objects.count() == 7
+
+
+def test_report_parse_joins_a_period_cut_by_a_page_break_and_reads_a_repeated_one_once(tmp_path):
+    # given
+    header = "มาตรการ/แนวทาง\tวิธีการดำเนินการ\tผู้รับผิดชอบ\tระยะเวลาดำเนินการ\tผล\tข้อเสนอแนะ"
+    rows = [
+        header,
+        "๑.ก\t๑.ทำ\tสำนักปลัด\tต.ค. ๒๕๖๓ -\t\t",
+        header,
+        "\t\t\tก.ย. ๒๕๖๔\t\t",
+        "๒.ข\t๑.ทำ\tสำนักปลัด\tม.ค. ๒๕๖๔ - เม.ย. ๒๕๖๔\t\t",
+        "\t๒.ตรวจ\t\tม.ค. ๒๕๖๔ - เม.ย. ๒๕๖๔\t\t",
+    ]
+
+    # when
+    first, second = report_parse(_write(tmp_path, rows)).measures
+
+    # then
+    assert (first.period_start, first.period_end) == FULL_YEAR
+    assert (second.period_start, second.period_end) == (dt.date(2021, 1, 1), dt.date(2021, 4, 1))
+    assert second.methods == ["ทำ", "ตรวจ"]

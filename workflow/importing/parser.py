@@ -181,7 +181,9 @@ def _finish(table: Table, draft: _Draft) -> ParsedMeasure:
             line,
         )
     period_cells = draft.cells.get(PERIOD, [])
-    period_text = " ".join(p for _, raw in period_cells for p in _paragraphs(raw))
+    # A period cut by a page break is joined; one repeated on the next page is read once.
+    parts = [p for _, raw in period_cells for p in _paragraphs(raw)]
+    period_text = " ".join(dict.fromkeys(parts))
     period_line = period_cells[0][0] if period_cells else line
     if not period_text:
         raise table.error(

@@ -46,6 +46,9 @@ class ImportResult:
     def recommendations_count(self) -> int:
         return sum(len(m.recommendations) for m in self.report.measures)
 
+    def __str__(self) -> str:
+        return self.summary()
+
     def summary(self) -> str:
         text = (
             f"{len(self.measures)} measures, {self.methods_count} methods, "
