@@ -94,34 +94,11 @@ def report_import(
         for parsed in report.measures:
             refs = _division_refs(parsed)
             divisions = [matcher.resolve(name, line, error) for name, line in refs]
-            measure = _stamped(
-                Measure(
-                    organization=organization,
-                    fiscal_year=fiscal_year,
-                    number=parsed.number,
-                    title=parsed.title,
-                    period_start=parsed.period_start,
-                    period_end=parsed.period_end,
-                    created_by=actor,
-                ),
-                actor,
-                reason,
+            measure, result_report = _measure_write(
+                parsed, organization, fiscal_year, round_, divisions, actor, reason
             )
-            measure.save()
-            measure.divisions.set(_unique(divisions))
-            _save_lines(MeasureMethod, "measure", measure, parsed.methods, actor, reason)
             measures.append(measure)
-            if parsed.results or parsed.recommendations:
-                result_report = _stamped(
-                    ResultReport(measure=measure, reporting_round=round_, created_by=actor),
-                    actor,
-                    reason,
-                )
-                result_report.save()
-                _save_lines(ResultItem, "report", result_report, parsed.results, actor, reason)
-                _save_lines(
-                    Recommendation, "report", result_report, parsed.recommendations, actor, reason
-                )
+            if result_report:
                 reports.append(result_report)
     return ImportResult(
         report=report,
@@ -130,6 +107,29 @@ def report_import(
         reporting_round=round_,
         created_divisions=matcher.created,
     )
+
+
+def _measure_write(parsed, organization, fiscal_year, round_, divisions, actor, reason):
+    """One drafted measure, and its drafted result report when the file has results."""
+    measure = Measure(
+        organization=organization,
+        fiscal_year=fiscal_year,
+        number=parsed.number,
+        title=parsed.title,
+        period_start=parsed.period_start,
+        period_end=parsed.period_end,
+        created_by=actor,
+    )
+    _stamped(measure, actor, reason).save()
+    measure.divisions.set(_unique(divisions))
+    _save_lines(MeasureMethod, "measure", measure, parsed.methods, actor, reason)
+    if not (parsed.results or parsed.recommendations):
+        return measure, None
+    report = ResultReport(measure=measure, reporting_round=round_, created_by=actor)
+    _stamped(report, actor, reason).save()
+    _save_lines(ResultItem, "report", report, parsed.results, actor, reason)
+    _save_lines(Recommendation, "report", report, parsed.recommendations, actor, reason)
+    return measure, report
 
 
 def _fiscal_year(year: int) -> FiscalYear:
@@ -277,5 +277,5 @@ def _stamped(instance, actor, reason):
 
 def _save_lines(model, parent_field, parent, texts, actor, reason) -> None:
     for position, text in enumerate(texts, start=1):
-        line = model(**{parent_field: parent}, position=position, text=text)
-        _stamped(line, actor, reason).save()
+        row = model(**{parent_field: parent}, position=position, text=text)
+        _stamped(row, actor, reason).save()
