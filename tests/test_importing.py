@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.factories import FiscalYearFactory, OrganizationFactory, UserFactory
+from tests.factories import DivisionFactory, FiscalYearFactory, OrganizationFactory, UserFactory
 from workflow.importing import ReportImportError, report_import, report_parse
 from workflow.models import (
     Division,
@@ -667,3 +667,61 @@ def test_report_parse_joins_a_period_cut_by_a_page_break_and_reads_a_repeated_on
     assert (first.period_start, first.period_end) == FULL_YEAR
     assert (second.period_start, second.period_end) == (dt.date(2021, 1, 1), dt.date(2021, 4, 1))
     assert second.methods == ["ทำ", "ตรวจ"]
+
+
+def test_report_import_damaged_xlsx_imports_nothing(khao_thong, tmp_path):
+    # given: the first half of a workbook
+    content = _xlsx_bytes(_table_rows())
+    path = tmp_path / "report.xlsx"
+    path.write_bytes(content[: len(content) // 2])
+
+    # then
+    with pytest.raises(ReportImportError, match="cannot read the XLSX file"):
+        report_import(source=path, organization=khao_thong, fiscal_year=2564)
+    assert Measure.objects.count() == 0
+
+
+def test_report_import_prefers_a_division_spelled_exactly_over_one_without_suffix(db, tmp_path):
+    # given: a เทศบาล whose สำนักปลัด is called สำนักปลัดเทศบาล
+    organization = OrganizationFactory(slug="tambon-town", short_name="ทต.ทดสอบ")
+    FiscalYearFactory(year=2564)
+    palad = DivisionFactory(organization=organization, name="สำนักปลัดเทศบาล")
+    header = "มาตรการ/แนวทาง\tวิธีการดำเนินการ\tผู้รับผิดชอบ\tระยะเวลาดำเนินการ\tผล\tข้อเสนอแนะ"
+    rows = [
+        header,
+        "1. ก\t1. ทำ\tสำนักปลัด เทศบาล\tต.ค. 2563 - ก.ย. 2564\t\t",
+        "2. ข\t1. ทำ\t-สำนักปลัด ทต.ทดสอบ\tต.ค. 2563 - ก.ย. 2564\t\t",
+    ]
+
+    # when
+    report_import(source=_write(tmp_path, rows), organization=organization, fiscal_year=2564)
+
+    # then
+    assert {m.divisions.get() for m in Measure.objects.all()} == {palad}
+
+
+def test_import_report_command_refuses_unknown_arguments(khao_thong):
+    with pytest.raises(CommandError, match="no organization"):
+        call_command("import_report", str(SEED), "--org", "nowhere", "--year", "2564")
+    with pytest.raises(CommandError, match="fiscal year 2599 does not exist"):
+        call_command("import_report", str(SEED), "--org", "khao-thong", "--year", "2599")
+    with pytest.raises(CommandError, match="no reporting round 'รอบ 3 เดือน'"):
+        call_command(
+            "import_report", str(SEED), "--org", "khao-thong", "--year", "2564",
+            "--round", "รอบ 3 เดือน",
+        )  # fmt: skip
+    assert Measure.objects.count() == 0
+
+
+def test_import_report_command_takes_a_round_by_id(khao_thong):
+    # given
+    six_months = ReportingRound.objects.get(organization=khao_thong, name="รอบ 6 เดือน")
+
+    # when
+    call_command(
+        "import_report", str(SEED), "--org", "khao-thong", "--year", "2564",
+        "--round", str(six_months.pk), stdout=StringIO(),
+    )  # fmt: skip
+
+    # then
+    assert set(ResultReport.objects.values_list("reporting_round", flat=True)) == {six_months.pk}
