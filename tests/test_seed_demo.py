@@ -21,9 +21,10 @@ def test_seed_demo_creates_khao_thong_with_one_person_per_role_and_the_2564_repo
     assert set(Membership.objects.filter(organization=org).values_list("role", flat=True)) == set(
         Role.values
     )
-    assert list(
-        ReportingRound.objects.filter(organization=org).values_list("name", "months")
-    ) == [("รอบ 6 เดือน", 6), ("รอบ 12 เดือน", 12)]
+    assert list(ReportingRound.objects.filter(organization=org).values_list("name", "months")) == [
+        ("รอบ 6 เดือน", 6),
+        ("รอบ 12 เดือน", 12),
+    ]
     assert Measure.objects.filter(organization=org, state=State.DRAFTED).count() == 7
     assert ResultReport.objects.filter(reporting_round__name="รอบ 12 เดือน").count() == 7
     assert Delegation.objects.in_force().get(organization=org).deputy.username == "deputy"
