@@ -1,10 +1,13 @@
 """Admin for the plan's records: history on every page, transitions only through the service."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from approvals.exceptions import WorkflowError
+from approvals.services import transition_perform
 from workflow.models import (
+    Action,
     Division,
     Evidence,
     FiscalYear,
@@ -55,17 +58,68 @@ class ReportingRoundAdmin(SimpleHistoryAdmin):
     list_select_related = ["organization", "fiscal_year"]
 
 
-class MeasureMethodInline(admin.TabularInline):
-    model = MeasureMethod
+def _transition_action(action: Action):
+    """An admin action that moves the selected items through the one transition service."""
+
+    def run(modeladmin, request, queryset):
+        done = 0
+        for item in queryset:
+            try:
+                transition_perform(
+                    item=item, action=action, actor=request.user,
+                    comment=_("via the admin"), ip_address=request.META.get("REMOTE_ADDR"),
+                )  # fmt: skip
+            except WorkflowError as error:
+                modeladmin.message_user(request, f"{item}: {error}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            modeladmin.message_user(
+                request,
+                _("%(action)s: %(count)d item(s).") % {"action": action.label, "count": done},
+            )
+
+    run.__name__ = f"transition_{action.value}"
+    run.short_description = action.label
+    return run
+
+
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
-    fields = ["position", "text"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class WorkflowItemAdmin(SimpleHistoryAdmin):
-    """State, version and submitter change only through approvals.services."""
+    """Measures and result reports are read here; they change only through the services.
 
-    readonly_fields = ["state", "version", "revision", "submitted_by", "created_by"]
+    Editing happens in the staff pages and the API, where the role rules apply;
+    the actions below go through approvals.services.transition_perform, which
+    checks the person's role like every other entry point.
+    """
+
+    actions = [_transition_action(a) for a in Action if a != Action.RETURN]
     list_filter = ["state"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MeasureMethodInline(ReadOnlyInline):
+    model = MeasureMethod
+    extra = 0
+    fields = ["position", "text"]
 
 
 @admin.register(Measure)
@@ -83,23 +137,23 @@ class MeasureAdmin(WorkflowItemAdmin):
         return obj.title[:80]
 
 
-class ResultItemInline(admin.TabularInline):
+class ResultItemInline(ReadOnlyInline):
     model = ResultItem
     extra = 0
     fields = ["position", "text"]
 
 
-class RecommendationInline(admin.TabularInline):
+class RecommendationInline(ReadOnlyInline):
     model = Recommendation
     extra = 0
     fields = ["position", "text"]
 
 
-class EvidenceInline(admin.TabularInline):
+class EvidenceInline(ReadOnlyInline):
     model = Evidence
     extra = 0
     fields = ["title", "file", "content_type", "size", "uploaded_by", "uploaded_at"]
-    readonly_fields = ["content_type", "size", "uploaded_by", "uploaded_at"]
+    readonly_fields = fields
 
 
 @admin.register(ResultReport)
@@ -113,10 +167,17 @@ class ResultReportAdmin(WorkflowItemAdmin):
 
 @admin.register(Evidence)
 class EvidenceAdmin(SimpleHistoryAdmin):
+    """Evidence is added through workflow.services.evidence_add, which checks type and size."""
+
     list_display = ["title", "report", "content_type", "size", "uploaded_by", "uploaded_at"]
     search_fields = ["title", "report__measure__title"]
-    readonly_fields = ["content_type", "size", "uploaded_by", "uploaded_at"]
     list_select_related = ["report__measure", "report__reporting_round", "uploaded_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Publication)
