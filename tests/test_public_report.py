@@ -15,7 +15,13 @@ from tests.factories import (
     ReportingRoundFactory,
     ResultReportFactory,
 )
-from tests.web_helpers import SEED_MEASURES, many_measures, published_report
+from tests.web_helpers import (
+    SEED_MEASURES,
+    imported_seed_report,
+    many_measures,
+    published_report,
+)
+from workflow.importing import report_import
 from workflow.models import Action, Evidence, Measure
 from workflow.selectors import REPORT_COLUMNS
 
@@ -170,3 +176,33 @@ def test_public_report_query_count_does_not_grow_with_rows(
 def test_unknown_organization_or_year_is_not_found(client, organization):
     assert client.get("/public/nowhere/2564/").status_code == 404
     assert client.get(f"/public/{organization.slug}/2599/").status_code == 404
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_public_download_imports_back_into_the_same_measures(client, organization, fmt):
+    # given the seed report imported and published
+    imported_seed_report(organization)
+    download = client.get(report_url(organization, f"public:report-{fmt}")).content
+
+    # when another organization imports the download
+    other = OrganizationFactory(slug="copy")
+    result = report_import(
+        source=io.BytesIO(download), organization=other, fiscal_year=2564,
+        reporting_round=ReportingRoundFactory(organization=other, fiscal_year__year=2564),
+        create_missing_divisions=True, source_name=f"report.{fmt}",
+    )  # fmt: skip
+
+    # then it holds the same measures, methods, divisions, periods and results
+    def plan(org):
+        return [
+            (
+                m.number, m.title, [x.text for x in m.methods.all()],
+                sorted(d.name for d in m.divisions.all()), m.period_start, m.period_end,
+                [[i.text for i in r.items.all()] for r in m.result_reports.all()],
+                [[i.text for i in r.recommendations.all()] for r in m.result_reports.all()],
+            )
+            for m in Measure.objects.filter(organization=org).order_by("number")
+        ]  # fmt: skip
+
+    assert len(result.measures) == 7
+    assert plan(other) == plan(organization)

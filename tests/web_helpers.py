@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 from approvals.models import Role
 from approvals.services import transition_perform
@@ -124,6 +125,30 @@ def published_report(organization, *, measures=SEED_MEASURES, with_results=True)
             walk_to_published(report, people)
         items.append((measure, report))
     return people, round_, items
+
+
+SEED_FILE = Path(__file__).resolve().parent.parent / "workflow/fixtures/khao-thong-2564-measures-report.txt"
+
+
+def imported_seed_report(organization):
+    """The seed report imported as it is, then every measure and result report published."""
+    from workflow.importing import report_import
+
+    division = DivisionFactory(organization=organization, name="สำนักปลัด")
+    people = people_of(organization, division)
+    round_ = ReportingRoundFactory(
+        organization=organization, name="รอบ 12 เดือน", due_on=dt.date(2021, 10, 31)
+    )
+    result = report_import(
+        source=SEED_FILE, organization=organization, fiscal_year=round_.fiscal_year,
+        reporting_round=round_, create_missing_divisions=True, actor=people.working,
+    )  # fmt: skip
+    head = people.head.memberships.get()
+    head.divisions.set(organization.divisions.all())
+    people.head.__dict__.pop("_itaflow_memberships", None)
+    for item in [*result.measures, *result.result_reports]:
+        walk_to_published(item, people)
+    return people, result
 
 
 def many_measures(count: int):

@@ -27,6 +27,11 @@ def numbered(lines: list[str]) -> list[str]:
     return [f"{thai.to_thai_digits(n)}. {text}" for n, text in enumerate(lines, start=1)]
 
 
+def dashed(lines: list[str]) -> list[str]:
+    """One name as it is; several as the seed lists them, `-สำนักปลัด`, `-กองคลัง`."""
+    return list(lines) if len(lines) < 2 else [f"-{line}" for line in lines]
+
+
 def person_name(user) -> str:
     if user is None:
         return ""
@@ -88,7 +93,7 @@ class PublicRow:
         return [
             [f"{thai.to_thai_digits(self.number)}. {self.title}"],
             numbered(self.methods),
-            list(self.divisions),
+            dashed(self.divisions),
             [self.period],
             self._by_round("items"),
             self._by_round("recommendations"),
