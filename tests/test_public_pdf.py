@@ -58,9 +58,10 @@ def column_texts(pdf: bytes, tmp_path) -> list[str]:
     header_bottom = max(
         bottom for x, y, bottom, _t in pages[0] if header_top - 1 <= y <= header_top + 1
     )
-    header_height = max(
-        bottom for x, y, bottom, _t in pages[0] if header_top <= y < header_bottom + 1
-    ) - header_top
+    header_height = (
+        max(bottom for x, y, bottom, _t in pages[0] if header_top <= y < header_bottom + 1)
+        - header_top
+    )
     columns: list[list[tuple[int, float, str]]] = [[] for _ in COLUMN_PERCENTS]
     for page_number, words in enumerate(pages):
         top = min(y for _x, y, _b, _t in words)

@@ -127,7 +127,9 @@ def published_report(organization, *, measures=SEED_MEASURES, with_results=True)
     return people, round_, items
 
 
-SEED_FILE = Path(__file__).resolve().parent.parent / "workflow/fixtures/khao-thong-2564-measures-report.txt"
+SEED_FILE = (
+    Path(__file__).resolve().parent.parent / "workflow/fixtures/khao-thong-2564-measures-report.txt"
+)
 
 
 def imported_seed_report(organization):
