@@ -27,6 +27,7 @@ pdftotext (tests/test_public_pdf.py), so an upgrade that breaks it fails loudly.
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 
 import pydyf
@@ -36,6 +37,10 @@ from django.utils.safestring import mark_safe
 from weasyprint import HTML
 from weasyprint.draw import text as weasyprint_text
 from weasyprint.urls import URLFetcher
+
+# WeasyPrint and fontTools narrate every step at INFO; a server log needs none of it.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 _original_draw_first_line = weasyprint_text.draw_first_line
 

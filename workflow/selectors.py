@@ -107,6 +107,7 @@ class PublicReport:
     rows: list[PublicRow]
     chain_head: str
     last_published_at: dt.datetime | None
+    last_publication_id: int | None = None
     columns: tuple[str, ...] = REPORT_COLUMNS
 
     @property
@@ -203,6 +204,7 @@ def public_report(*, organization_slug: str, year: int) -> PublicReport:
         rows=rows,
         chain_head=newest.chain_head if newest else "",
         last_published_at=newest.published_at if newest else None,
+        last_publication_id=newest.pk if newest else None,
     )
 
 

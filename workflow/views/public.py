@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from workflow import selectors
 from workflow.exports import XLSX_CONTENT_TYPE, report_csv, report_xlsx
-from workflow.pdf import render_pdf
 from workflow.uploads import evidence_response
+
+PDF_CACHE_SECONDS = 24 * 3600
 
 
 def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -35,8 +38,17 @@ def report_page(request, slug: str, year: int):
 
 @require_GET
 def report_pdf(request, slug: str, year: int):
+    from workflow.pdf import render_pdf  # WeasyPrint is loaded by the first PDF, not at start
+
     report = selectors.public_report(organization_slug=slug, year=year)
-    content = render_pdf("public/report_pdf.html", {"report": report})
+    # A publication only ever adds rows, so the newest one's id names the report's content.
+    key = (
+        f"public-pdf:{report.organization.pk}:{year}:{report.last_publication_id}:{get_language()}"
+    )
+    content = cache.get(key)
+    if content is None:
+        content = render_pdf("public/report_pdf.html", {"report": report})
+        cache.set(key, content, timeout=PDF_CACHE_SECONDS)
     return _download(content, "application/pdf", f"{report.filename}.pdf")
 
 
