@@ -57,7 +57,7 @@ def test_transition_race_exactly_one_review_wins_each_time():
             divisions=[world.division],
             state=State.SUBMITTED,
             submitted_by=world["head"],
-        )  # fmt: skip
+        )
         for _ in range(ROUNDS)
     ]
 
@@ -79,7 +79,7 @@ def test_transition_race_stale_version_loses_with_a_conflict():
             organization=world.organization,
             fiscal_year=world.fiscal_year,
             divisions=[world.division],
-        )  # fmt: skip
+        )
         for _ in range(ROUNDS)
     ]
 
