@@ -4,6 +4,8 @@ In-process (WSGI), authenticated as a person holding every role of an organizati
 with items in every state; a bounded, deterministic number of examples per operation.
 """
 
+import contextlib
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -58,10 +60,9 @@ def test_api_schema_no_server_error(token, mode):
             if response.status_code >= 500:
                 failures.append((case.operation.label, case.formatted_path, response.text[:300]))
 
-        try:
+        # negative mode: some operations have nothing invalid to generate
+        with contextlib.suppress(Unsatisfiable):
             call()
-        except Unsatisfiable:
-            pass  # negative mode: nothing invalid to generate for this operation
 
     # then nothing answered with a server error
     assert failures == []
