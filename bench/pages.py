@@ -51,7 +51,7 @@ def main() -> None:
     from tests.factories import OrganizationFactory
     from tests.web_helpers import SEED_MEASURES, many_measures, published_report
     from workflow.pdf import render_pdf
-    from workflow.selectors import public_report
+    from workflow.selectors import public_report_document
 
     setup_test_environment()
     runner = DiscoverRunner(verbosity=0, interactive=False)
@@ -64,7 +64,7 @@ def main() -> None:
             published_report(organization, measures=measures)
             page = reverse("public:report", args=[organization.slug, 2564])
             pdf = reverse("public:report-pdf", args=[organization.slug, 2564])
-            report = public_report(organization_slug=organization.slug, year=2564)
+            report = public_report_document(organization_slug=organization.slug, year=2564)
             context = {"report": report}
             render_pdf("public/report_pdf.html", context)  # loads WeasyPrint and the fonts
             figures = {

@@ -1,10 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/v1/", include("workflow.api.urls")),
+    path("api/v1/", include("approvals.api")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
@@ -14,5 +20,6 @@ urlpatterns = [
     path("public/", include("workflow.urls_public")),
     path("", include("workflow.urls")),
 ]
+
 # Uploaded files are never served from MEDIA_URL: evidence goes out only through views that
 # check who may see it, as downloads (workflow.uploads.evidence_response).

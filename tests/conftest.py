@@ -37,3 +37,11 @@ def khao_thong(organization):
             due_on=due_on,
         )
     return organization
+
+
+@pytest.fixture
+def world(db):
+    """One organization with a person in each role (see tests/roles.py)."""
+    from tests.roles import world_build
+
+    return world_build()

@@ -131,18 +131,6 @@ class PublicReport:
         return [["\n".join(lines) for lines in row.cells()] for row in self.rows]
 
 
-def _latest(publications):
-    """The last publication of each measure and of each (measure, round) result report."""
-    measures: dict[int, Publication] = {}
-    results: dict[int, dict[int, Publication]] = {}
-    for pub in publications:  # newest first
-        if pub.result_report_id is None:
-            measures.setdefault(pub.measure_id, pub)
-        else:
-            results.setdefault(pub.measure_id, {}).setdefault(pub.result_report_id, pub)
-    return measures, results
-
-
 def _public_result(pub: Publication) -> PublicResult:
     content = pub.content
     return PublicResult(
@@ -161,27 +149,58 @@ def _public_result(pub: Publication) -> PublicResult:
     )
 
 
-def public_report(*, organization_slug: str, year: int) -> PublicReport:
-    """The published report of one organization's fiscal year, from Publication rows only.
+@dataclass
+class PublicMeasure:
+    """One row of the public report: a measure as last published, and its results."""
 
-    Each measure shows its last published version; a measure never published does not
-    appear, even if it has published result reports. Three queries, whatever the size.
+    measure: Publication
+    result_reports: list[Publication] = field(default_factory=list)
+
+
+def public_report(organization: Organization, fiscal_year: FiscalYear) -> list[PublicMeasure]:
+    """What the public sees of a year's plan: per measure, its latest Publication and the
+    latest Publication of each of its result reports, in measure-number order.
+
+    Only Publication rows are read, so a revision in progress changes nothing here
+    until it is published in turn. Two queries whatever the number of measures.
+    """
+    publications = (
+        Publication.objects.filter(organization=organization, fiscal_year=fiscal_year)
+        .select_related("approved_by")
+        .order_by("-published_at", "-pk")
+    )
+    latest_measure: dict[int, Publication] = {}
+    latest_report: dict[int, Publication] = {}
+    for publication in publications.filter(result_report__isnull=True):
+        latest_measure.setdefault(publication.measure_id, publication)
+    for publication in publications.filter(result_report__isnull=False):
+        latest_report.setdefault(publication.result_report_id, publication)
+    rows = {
+        measure_id: PublicMeasure(measure=publication)
+        for measure_id, publication in latest_measure.items()
+    }
+    for publication in sorted(
+        latest_report.values(), key=lambda p: (p.content.get("round_id") or 0, p.pk)
+    ):
+        row = rows.get(publication.measure_id)
+        if row is not None:
+            row.result_reports.append(publication)
+    return sorted(
+        rows.values(), key=lambda r: (r.measure.content.get("number") or 0, r.measure.measure_id)
+    )
+
+
+def public_report_document(*, organization_slug: str, year: int) -> PublicReport:
+    """The published report of an organization's fiscal year as the public pages show it.
+
+    Built from `public_report` (Publication rows only): each measure as last published,
+    with its last published result reports. Four queries, whatever the size.
     """
     organization = get_object_or_404(Organization, slug=organization_slug)
     fiscal_year = get_object_or_404(FiscalYear, year=year)
-    publications = list(
-        Publication.objects.filter(organization=organization, fiscal_year=fiscal_year)
-        .select_related("approved_by", "result_report__reporting_round")
-        .order_by("-published_at", "-id")
-    )
-    measures, results = _latest(publications)
-    rows = []
-    for measure_id, pub in measures.items():
-        content = pub.content
-        report_pubs = sorted(
-            results.get(measure_id, {}).values(),
-            key=lambda p: (p.result_report.reporting_round.due_on, p.result_report_id),
-        )
+    rows, newest = [], None
+    for public in public_report(organization, fiscal_year):
+        pub, content = public.measure, public.measure.content
         rows.append(
             PublicRow(
                 number=content["number"],
@@ -193,11 +212,15 @@ def public_report(*, organization_slug: str, year: int) -> PublicReport:
                 approved_by=person_name(pub.approved_by),
                 approved_at=pub.approved_at,
                 published_at=pub.published_at,
-                results=[_public_result(p) for p in report_pubs],
+                results=[_public_result(p) for p in public.result_reports],
             )
         )
-    rows.sort(key=lambda r: r.number)
-    newest = publications[0] if publications else None
+        for candidate in (pub, *public.result_reports):
+            if newest is None or (candidate.published_at, candidate.pk) > (
+                newest.published_at,
+                newest.pk,
+            ):
+                newest = candidate
     return PublicReport(
         organization=organization,
         fiscal_year=fiscal_year,

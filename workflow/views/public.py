@@ -32,7 +32,7 @@ def organization_years(request, slug: str):
 
 @require_GET
 def report_page(request, slug: str, year: int):
-    report = selectors.public_report(organization_slug=slug, year=year)
+    report = selectors.public_report_document(organization_slug=slug, year=year)
     return render(request, "public/report.html", {"report": report})
 
 
@@ -40,7 +40,7 @@ def report_page(request, slug: str, year: int):
 def report_pdf(request, slug: str, year: int):
     from workflow.pdf import render_pdf  # WeasyPrint is loaded by the first PDF, not at start
 
-    report = selectors.public_report(organization_slug=slug, year=year)
+    report = selectors.public_report_document(organization_slug=slug, year=year)
     # A publication only ever adds rows, so the newest one's id names the report's content.
     key = (
         f"public-pdf:{report.organization.pk}:{year}:{report.last_publication_id}:{get_language()}"
@@ -54,13 +54,13 @@ def report_pdf(request, slug: str, year: int):
 
 @require_GET
 def report_xlsx_download(request, slug: str, year: int):
-    report = selectors.public_report(organization_slug=slug, year=year)
+    report = selectors.public_report_document(organization_slug=slug, year=year)
     return _download(report_xlsx(report), XLSX_CONTENT_TYPE, f"{report.filename}.xlsx")
 
 
 @require_GET
 def report_csv_download(request, slug: str, year: int):
-    report = selectors.public_report(organization_slug=slug, year=year)
+    report = selectors.public_report_document(organization_slug=slug, year=year)
     return _download(report_csv(report), "text/csv; charset=utf-8", f"{report.filename}.csv")
 
 
