@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.shortcuts import get_object_or_404
 
@@ -353,46 +353,33 @@ class Waiting:
     role: str
     role_label: str
     state: str
-    measures: int
-    reports: int
-    division: int | None = None
+    measures: int = 0
+    reports: int = 0
 
 
-def waiting_for(user) -> list[Waiting]:
-    """Per role the person holds, the items waiting for them to act."""
-    from approvals import permissions
+def waiting_for(user) -> dict:
+    """ "Waiting for me": counts per role held, and the items themselves (approvals' queue)."""
     from approvals.models import Role
-    from workflow.models import Measure, ResultReport, State
+    from approvals.selectors import QUEUE_STEPS, queue_for
 
-    rows = []
-    for org_id in organization_ids_of(user):
-        roles = permissions.roles_of(user, org_id)
-        wanted = []
-        if Role.DIVISION_HEAD in roles:
-            wanted.append((Role.DIVISION_HEAD, State.DRAFTED))
-        if Role.WORKING_GROUP in roles:
-            wanted.append((Role.WORKING_GROUP, State.SUBMITTED))
-        if Role.CHIEF_EXECUTIVE in roles:
-            wanted.append((Role.CHIEF_EXECUTIVE, State.REVIEWED))
-        if Role.PUBLISHER in roles:
-            wanted.append((Role.PUBLISHER, State.APPROVED))
-        heads = permissions.division_ids_of(user, org_id)
-        for role, state in wanted:
-            measures = Measure.objects.filter(organization_id=org_id, state=state)
-            reports = ResultReport.objects.filter(measure__organization_id=org_id, state=state)
-            if role == Role.DIVISION_HEAD:
-                measures = measures.filter(divisions__in=heads).distinct()
-                reports = reports.filter(measure__divisions__in=heads).distinct()
-            rows.append(
-                Waiting(
-                    role=role.value,
-                    role_label=str(role.label),
-                    state=state.value,
-                    measures=measures.count(),
-                    reports=reports.count(),
-                )
-            )
-    return rows
+    entries = queue_for(user)
+    counts = {}
+    for entry in entries:
+        role = Role(entry["role"])
+        row = counts.get(role) or Waiting(role.value, str(role.label), entry["state"])
+        kind = "measures" if entry["kind"] == "measure" else "reports"
+        counts[role] = replace(row, **{kind: getattr(row, kind) + 1})
+    held = {Role(r) for r in _roles_held(user)}
+    for role, (state, _actions) in QUEUE_STEPS.items():
+        if role in held and role not in counts:
+            counts[role] = Waiting(role.value, str(role.label), state.value)
+    return {"waiting": list(counts.values()), "entries": entries}
+
+
+def _roles_held(user) -> set[str]:
+    from approvals.models import Membership
+
+    return set(Membership.objects.filter(user=user, is_active=True).values_list("role", flat=True))
 
 
 @dataclass(frozen=True)
