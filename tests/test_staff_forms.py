@@ -8,7 +8,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from approvals.services import transition_perform
-from tests.factories import DivisionFactory, MeasureFactory, ReportingRoundFactory
+from tests.factories import (
+    DivisionFactory,
+    MeasureFactory,
+    ReportingRoundFactory,
+    ResultReportFactory,
+)
 from tests.test_staff_pages import as_user
 from tests.web_helpers import people_of
 from workflow.models import Action, Evidence, Measure, ResultReport
@@ -124,3 +129,65 @@ def test_result_report_form_evidence_and_recommendations(world, organization):
     # then
     assert [r.text for r in report.recommendations.all()] == ["ควรเผยแพร่ทางเว็บไซต์"]
     assert [i.text for i in report.items.all()] == ["จัดประชุมแล้ว", "ประกาศแล้ว"]
+
+
+def test_evidence_over_the_size_limit_is_refused(world, organization, settings):
+    people, division, round_ = world
+    settings.EVIDENCE_MAX_BYTES = 1024
+    measure = MeasureFactory(organization=organization, fiscal_year=round_.fiscal_year,
+                             divisions=[division])  # fmt: skip
+    report = ResultReportFactory(measure=measure, reporting_round=round_)
+
+    response = as_user(people.head).post(
+        reverse("workflow:evidence-add", args=[report.pk]),
+        {"title": "ภาพถ่าย", "file": SimpleUploadedFile("big.pdf", b"%PDF-1.4" + b"0" * 2048)},
+    )
+
+    assert response.status_code == 302
+    assert not Evidence.objects.exists()
+
+
+def test_staff_evidence_download_is_an_attachment_never_a_page(world, organization):
+    people, division, round_ = world
+    measure = MeasureFactory(organization=organization, fiscal_year=round_.fiscal_year,
+                             divisions=[division])  # fmt: skip
+    report = ResultReportFactory(measure=measure, reporting_round=round_)
+    stored = Evidence.objects.create(
+        report=report, title="เก่า", file=SimpleUploadedFile("old.html", b"<script>1</script>"),
+        content_type="text/html", size=18,
+    )  # fmt: skip
+
+    response = as_user(people.auditor).get(reverse("workflow:evidence", args=[stored.pk]))
+
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("lines", [5, 50])
+def test_item_pages_query_count_does_not_grow_with_lines(
+    world, organization, django_assert_max_num_queries, lines
+):
+    # given a measure and a result report with many lines, edits and transitions
+    people, division, round_ = world
+    measure = MeasureFactory(
+        organization=organization, fiscal_year=round_.fiscal_year, divisions=[division],
+        methods=[f"วิธีที่ {n}" for n in range(lines)],
+    )  # fmt: skip
+    report = ResultReportFactory(
+        measure=measure, reporting_round=round_, items=[f"ผลที่ {n}" for n in range(lines)]
+    )
+    for item in (measure, report):
+        transition_perform(item=item, action=Action.SUBMIT, actor=people.head)
+        transition_perform(item=item, action=Action.RETURN, actor=people.working, comment="แก้")
+    client = as_user(people.auditor)
+
+    # then
+    for url in (
+        reverse("workflow:measure-detail", args=[measure.pk]),
+        reverse("workflow:report-detail", args=[report.pk]),
+        reverse("workflow:report-edit", args=[report.pk]),
+    ):
+        with django_assert_max_num_queries(25):
+            client.get(url)
