@@ -206,3 +206,21 @@ def test_public_download_imports_back_into_the_same_measures(client, organizatio
 
     assert len(result.measures) == 7
     assert plan(other) == plan(organization)
+
+
+def test_public_index_and_organization_pages_link_to_the_report(client, organization):
+    published_report(organization, measures=SEED_MEASURES[:1])
+    OrganizationFactory(slug="silent", name="อบต.ที่ยังไม่เผยแพร่")
+
+    index = client.get(reverse("public:index")).content.decode()
+    years = client.get(reverse("public:organization", args=[organization.slug])).content.decode()
+
+    assert reverse("public:organization", args=[organization.slug]) in index
+    assert "อบต.ที่ยังไม่เผยแพร่" not in index
+    assert report_url(organization) in years
+    assert "๒๕๖๔" in years
+
+
+def test_pages_are_thai_whatever_the_browser_asks(client, organization):
+    response = client.get(reverse("public:index"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response.headers["Content-Language"] == "th"

@@ -231,6 +231,11 @@ def public_report_document(*, organization_slug: str, year: int) -> PublicReport
     )
 
 
+def public_organizations() -> list[Organization]:
+    """Organizations that have published something, for the public index."""
+    return list(Organization.objects.filter(publications__isnull=False).distinct())
+
+
 def public_years(*, organization_slug: str) -> tuple[Organization, list[int]]:
     """The fiscal years (BE) in which an organization has published something."""
     organization = get_object_or_404(Organization, slug=organization_slug)

@@ -7,6 +7,7 @@ from workflow.views import public
 app_name = "public"
 
 urlpatterns = [
+    path("", public.index, name="index"),
     path("files/evidence/<int:evidence_id>/", public.evidence_download, name="evidence"),
     path("<slug:slug>/", public.organization_years, name="organization"),
     path("<slug:slug>/<int:year>/", public.report_page, name="report"),

@@ -23,6 +23,12 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
 
 
 @require_GET
+def index(request):
+    organizations = selectors.public_organizations()
+    return render(request, "public/index.html", {"organizations": organizations})
+
+
+@require_GET
 def organization_years(request, slug: str):
     organization, years = selectors.public_years(organization_slug=slug)
     return render(
