@@ -15,8 +15,9 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 PASSWORD = "pass-1234"  # tests.factories.UserFactory
 
 
-# Playwright's sync API runs an event loop in the test's thread, which Django takes for an
-# async context; the ORM calls of the test (set-up, database flush) are plain synchronous ones.
+# Playwright's sync API runs an event loop in the test's thread (for the whole session once
+# started), which Django takes for an async context; the ORM calls of the tests (set-up,
+# database flush) are plain synchronous ones.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
