@@ -114,6 +114,12 @@ def test_result_report_from_draft_through_return_to_the_public_page(browser, liv
     visitor.goto(f"{live_server.url}/public/khao-thong/2564/")
     page = visitor.content()
     shot(visitor, "public-report-phone")
+    desktop = browser.new_context(viewport={"width": 1366, "height": 900}, locale="th-TH")
+    desktop_page = desktop.new_page()
+    desktop_page.goto(f"{live_server.url}/public/khao-thong/2564/")
+    shot(desktop_page, "public-report-desktop")
+    desktop_page.goto(f"{live_server.url}/accounts/login/")
+    shot(desktop_page, "login")
     assert "ดำเนินการจ้างเหมาไทยโลคัลเว็บดูแลเว็บไซต์" in page
     assert "ปรับปรุงเว็บไซต์หน่วยงานเพื่อเปิดเผยข้อมูลข่าวสาร" in page
     assert "มาตรการฉบับร่างที่ไม่เคยเผยแพร่" not in page

@@ -88,6 +88,10 @@ class PublicRow:
                 lines.extend(numbered(values))
         return lines
 
+    def labelled_cells(self) -> list[tuple[str, list[str]]]:
+        """(column header, lines) pairs: a phone shows each row as a card of labelled cells."""
+        return list(zip(REPORT_COLUMNS, self.cells(), strict=True))
+
     def cells(self) -> list[list[str]]:
         """The six columns, each as its lines of text."""
         return [
