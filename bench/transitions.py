@@ -37,7 +37,16 @@ def _world(rows: int) -> dict:
     from django.contrib.auth import get_user_model
 
     from approvals.models import Membership, Role
-    from workflow.models import Division, FiscalYear, Measure, MeasureMethod, Organization
+    from workflow.models import (
+        Division,
+        FiscalYear,
+        Measure,
+        MeasureMethod,
+        Organization,
+        ReportingRound,
+        ResultItem,
+        ResultReport,
+    )
 
     organization = Organization.objects.create(name="อบต.ทดสอบความเร็ว", slug="bench")
     fiscal_year = FiscalYear.objects.get_or_create(year=2564)[0]
@@ -57,7 +66,11 @@ def _world(rows: int) -> dict:
         heads.append(head.pk)
     import datetime as dt
 
-    ids = []
+    reporting_round = ReportingRound.objects.create(
+        organization=organization, fiscal_year=fiscal_year, name="รอบ 12 เดือน",
+        due_on=dt.date(2021, 10, 31),
+    )  # fmt: skip
+    ids, report_ids = [], []
     for number in range(1, rows + 1):
         measure = Measure.objects.create(
             organization=organization,
@@ -69,19 +82,28 @@ def _world(rows: int) -> dict:
         )
         measure.divisions.set(divisions[:2])
         MeasureMethod.objects.create(measure=measure, position=1, text="วิธีการ")
+        report = ResultReport.objects.create(measure=measure, reporting_round=reporting_round)
+        ResultItem.objects.create(report=report, position=1, text="ผล")
         ids.append(measure.pk)
-    return {"heads": heads, "ids": ids}
+        report_ids.append(report.pk)
+    return {"heads": heads, "measure": ids, "report": report_ids}
 
 
-def _full(ids: list[int], head_id: int, cycles: int) -> tuple[int, float]:
+def _model(kind: str):
+    from workflow.models import Measure, ResultReport
+
+    return Measure if kind == "measure" else ResultReport
+
+
+def _full(kind: str, ids: list[int], head_id: int, cycles: int) -> tuple[int, float]:
     """Submit then withdraw each row `cycles` times through the service."""
     from django.contrib.auth import get_user_model
 
     from approvals.services import transition_perform
-    from workflow.models import Action, Measure
+    from workflow.models import Action
 
     head = get_user_model().objects.get(pk=head_id)
-    items = list(Measure.objects.filter(pk__in=ids))
+    items = list(_model(kind).objects.filter(pk__in=ids))
     count = 0
     started = time.perf_counter()
     for _ in range(cycles):
@@ -92,11 +114,9 @@ def _full(ids: list[int], head_id: int, cycles: int) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
-def _plain(ids: list[int], cycles: int) -> tuple[int, float]:
+def _plain(kind: str, ids: list[int], cycles: int) -> tuple[int, float]:
     """The same state changes as plain ORM saves of one field, without history."""
-    from workflow.models import Measure
-
-    items = list(Measure.objects.filter(pk__in=ids))
+    items = list(_model(kind).objects.filter(pk__in=ids))
     for item in items:
         item.skip_history_when_saving = True
     count = 0
@@ -110,23 +130,26 @@ def _plain(ids: list[int], cycles: int) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
-def _child(kind: str, ids, head_id, cycles, queue) -> None:
+def _child(how: str, kind: str, ids, head_id, cycles, queue) -> None:
     from django.db import connections
 
     connections.close_all()
-    count, _ = _full(ids, head_id, cycles) if kind == "full" else _plain(ids, cycles)
+    if how == "full":
+        count, _ = _full(kind, ids, head_id, cycles)
+    else:
+        count, _ = _plain(kind, ids, cycles)
     queue.put(count)
     connections.close_all()
 
 
-def _two_processes(kind: str, halves, heads, cycles) -> float:
+def _two_processes(how: str, kind: str, halves, heads, cycles) -> float:
     from django.db import connections
 
     connections.close_all()
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     processes = [
-        context.Process(target=_child, args=(kind, half, head, cycles, queue))
+        context.Process(target=_child, args=(how, kind, half, head, cycles, queue))
         for half, head in zip(halves, heads, strict=True)
     ]
     started = time.perf_counter()
@@ -138,16 +161,16 @@ def _two_processes(kind: str, halves, heads, cycles) -> float:
     return total / (time.perf_counter() - started)
 
 
-def _queries_per_transition(ids, head_id) -> dict[str, int]:
+def _queries_per_transition(kind, ids, head_id) -> dict[str, int]:
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from approvals.services import transition_perform
-    from workflow.models import Action, Measure
+    from workflow.models import Action
 
     head = get_user_model().objects.get(pk=head_id)
-    item = Measure.objects.get(pk=ids[0])
+    item = _model(kind).objects.get(pk=ids[0])
     counts = {}
     for action in (Action.SUBMIT, Action.WITHDRAW):
         connection.queries_log.clear()
@@ -162,6 +185,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--cycles", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--kind", choices=["measure", "report"], default="measure",
+        help="measures (history copies the divisions too) or result reports",
+    )  # fmt: skip
     args = parser.parse_args()
     _setup()
     from django.db import connection
@@ -172,20 +199,20 @@ def main() -> None:
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         world = _world(args.rows)
-        ids, heads = world["ids"], world["heads"]
+        kind, ids, heads = args.kind, world[args.kind], world["heads"]
         halves = [ids[0::2], ids[1::2]]
-        _full(ids[:20], heads[0], 1)  # warm up
+        _full(kind, ids[:20], heads[0], 1)  # warm up
         full, plain, full2, plain2 = [], [], [], []
         for _ in range(args.repeat):
-            count, seconds = _full(ids, heads[0], args.cycles)
+            count, seconds = _full(kind, ids, heads[0], args.cycles)
             full.append(count / seconds)
-            count, seconds = _plain(ids, args.cycles)
+            count, seconds = _plain(kind, ids, args.cycles)
             plain.append(count / seconds)
-            full2.append(_two_processes("full", halves, heads, args.cycles))
-            plain2.append(_two_processes("plain", halves, heads, args.cycles))
-        queries = _queries_per_transition(ids, heads[0])
+            full2.append(_two_processes("full", kind, halves, heads, args.cycles))
+            plain2.append(_two_processes("plain", kind, halves, heads, args.cycles))
+        queries = _queries_per_transition(kind, ids, heads[0])
         full_rate, plain_rate = statistics.median(full), statistics.median(plain)
-        print(f"rows: {len(ids)}, transitions per run: {len(ids) * 2 * args.cycles}")
+        print(f"{kind} rows: {len(ids)}, transitions per run: {len(ids) * 2 * args.cycles}")
         print(f"full transition, 1 process:  {full_rate:8.0f} /s")
         print(f"full transition, 2 processes: {statistics.median(full2):8.0f} /s")
         print(f"plain ORM save, 1 process:   {plain_rate:8.0f} /s")
