@@ -323,3 +323,14 @@ def test_api_schema_and_docs_are_served(world):
     assert b"/api/v1/measures/{id}/transitions/{action}/" in schema.content
     docs = client_for().get("/api/docs/")
     assert docs.status_code == 200 and b"swagger-ui" in docs.content
+
+
+def test_api_queue_of_the_chief_and_a_deputy_in_force(world):
+    # given a reviewed measure
+    reviewed = world.measure(state=State.REVIEWED, submitted_by=world["head"])
+
+    # when / then
+    for person in ("chief", "deputy"):
+        queue = client_for(world[person]).get("/api/v1/queue/").json()
+        assert [(e["id"], e["actions"]) for e in queue] == [(reviewed.pk, ["approve", "return"])]
+    assert client_for(world["expired_deputy"]).get("/api/v1/queue/").json() == []
