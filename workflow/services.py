@@ -371,6 +371,13 @@ def result_report_update(
         facts = permissions.facts_for(actor, locked)
         if not facts.is_member:
             raise NotPermitted()
+        # A part sent unchanged (e.g. in a PUT of the whole report) is not an edit of it.
+        if items is not None and list(items) == [i.text for i in locked.items.all()]:
+            items = None
+        if recommendations is not None and list(recommendations) == [
+            r.text for r in locked.recommendations.all()
+        ]:
+            recommendations = None
         if items is not None:
             permissions.authorize_edit(actor, locked, "items", facts)
         if recommendations is not None:
