@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("audit.urls", namespace="audit")),
     path("", RedirectView.as_view(url="/admin/", permanent=False), name="home"),
 ]
 
