@@ -56,6 +56,8 @@ def lines_diff(old: list[str], new: list[str]) -> list[LineChange]:
     Lines are matched by text, not by id, so a list rewritten from scratch still reads
     as the few lines that really changed.
     """
+    if old == new:
+        return []
     changes: list[LineChange] = []
     removed: list[tuple[int, str]] = []
     added: list[tuple[int, str]] = []
@@ -105,6 +107,8 @@ def version_diff(old: dict | None, new: dict) -> VersionDiff:
     result = VersionDiff(fields=fields_diff(old, new))
     old_children = (old or {}).get("history_children") or {}
     new_children = new.get("history_children") or {}
+    if old_children == new_children:
+        return result
     for key in ("methods", "items", "recommendations"):
         if key in old_children or key in new_children:
             changes = lines_diff(_texts(old_children, key), _texts(new_children, key))
