@@ -303,3 +303,26 @@ def verification_record(organization_id: int | None) -> ChainVerification:
         broken_seq=result.broken_seq,
         problem=result.problem,
     )
+
+
+def rehash_from(entry: ChainEntry) -> None:
+    """Recompute the links from `entry` to the head after its record was completed.
+
+    Only for a record written earlier in the current transaction: the head row is locked
+    by this transaction since that append, so every later link is this transaction's too.
+    """
+    key = chain_key(entry.organization_id)
+    entries = list(
+        ChainEntry.objects.filter(
+            organization_id=entry.organization_id, seq__gte=entry.seq
+        ).order_by("seq")
+    )
+    records = _records_for(entries)
+    prev = entry.prev_hash
+    for link in entries:
+        new_hash = link_hash(prev, payload(link, records[(link.record_model, link.record_pk)]))
+        if (link.prev_hash, link.hash) != (prev, new_hash):
+            ChainEntry.objects.filter(pk=link.pk).update(prev_hash=prev, hash=new_hash)
+        link.prev_hash, link.hash = prev, new_hash
+        prev = new_hash
+    ChainHead.objects.filter(key=key).update(prev_hash=entries[-1].prev_hash, hash=prev)

@@ -45,6 +45,11 @@ class AuditedHistory(HistoricalRecords):
         kwargs.setdefault("bases", [ChildrenHistoryBase if children else HistoryBase])
         super().__init__(*args, **kwargs)
 
+    def finalize(self, sender, **kwargs):
+        super().finalize(sender, **kwargs)
+        if self.cls is sender:
+            sender.audited_history = self  # lets audit.recording write a parent version
+
     def get_meta_options(self, model):
         meta = super().get_meta_options(model)
         name = f"h{model._meta.model_name[:14]}"

@@ -5,6 +5,7 @@ Connected in AuditConfig.ready(); everything here runs inside the writer's trans
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
@@ -16,6 +17,51 @@ from audit.history import ChildrenHistoryBase, HistoryBase
 from audit.models import ChainEntry, TransitionLog
 
 HISTORY_ACTIONS = {"+": "created", "~": "edited", "-": "deleted"}
+CHILD_PARENT = {
+    "workflow.measuremethod": "measure",
+    "workflow.resultitem": "report",
+    "workflow.recommendation": "report",
+    "workflow.evidence": "report",
+}
+
+
+def _transaction_rows() -> dict | None:
+    """Parent versions written in the current transaction: (label, pk) -> (history row, entry).
+
+    Keyed by the outermost atomic block, so it empties itself when the transaction ends.
+    """
+    if not connection.in_atomic_block:
+        return None
+    outermost = connection.atomic_blocks[0]
+    state = getattr(connection, "_audit_parent_rows", None)
+    if state is None or state[0] is not outermost:
+        state = (outermost, {})
+        connection._audit_parent_rows = state
+    return state[1]
+
+
+def _parent_version_complete(instance) -> None:
+    """A child changed: the parent's version must hold the children as they now are.
+
+    If this transaction already wrote a version of the parent (the edit services save
+    the parent, then its children), that version's snapshot is completed and the chain
+    links from it on are recomputed; otherwise a new parent version is written.
+    """
+    parent = getattr(instance, CHILD_PARENT[instance._meta.label_lower], None)
+    if parent is None:
+        return
+    rows = _transaction_rows()
+    known = rows.get((parent._meta.label_lower, parent.pk)) if rows is not None else None
+    if known is None:
+        type(parent).audited_history.create_historical_record(parent, "~")
+        return
+    history_row, entry = known
+    history_row.history_children = children_snapshot(parent)
+    type(history_row).objects.filter(pk=history_row.pk).update(
+        history_children=history_row.history_children
+    )
+    if entry is not None:
+        chain.rehash_from(entry)
 
 
 def subject_of(instance) -> tuple[int | None, int | None, int | None]:
@@ -110,8 +156,19 @@ def history_row_complete(sender, instance, history_instance, **kwargs):
 
 @receiver(post_create_historical_record, dispatch_uid="audit_history_row_chain")
 def history_row_chain(sender, instance, history_instance, **kwargs):
-    if not isinstance(history_instance, HistoryBase) or not chain.enabled():
+    if not isinstance(history_instance, HistoryBase):
         return
+    entry = _chain_append(instance, history_instance) if chain.enabled() else None
+    label = instance._meta.label_lower
+    if isinstance(history_instance, ChildrenHistoryBase):
+        rows = _transaction_rows()
+        if rows is not None:
+            rows[(label, instance.pk)] = (history_instance, entry)
+    elif label in CHILD_PARENT:
+        _parent_version_complete(instance)
+
+
+def _chain_append(instance, history_instance) -> ChainEntry:
     organization_id, measure_id, report_id = subject_of(instance)
     entry = ChainEntry(
         organization_id=organization_id,
@@ -127,7 +184,7 @@ def history_row_chain(sender, instance, history_instance, **kwargs):
         measure_id=measure_id,
         result_report_id=report_id,
     )
-    chain.append(entry, history_instance)
+    return chain.append(entry, history_instance)
 
 
 @receiver(post_save, sender=TransitionLog, dispatch_uid="audit_transition_log_chain")

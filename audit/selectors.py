@@ -20,7 +20,7 @@ from django.db.models import Q
 
 from approvals.models import Membership
 from audit.diff import VersionDiff, version_diff
-from audit.models import ChainEntry, ChainHead, ChainVerification, TransitionLog
+from audit.models import ChainEntry, ChainHead, ChainVerification
 from workflow.models import Measure, Publication, ResultReport
 
 User = get_user_model()
@@ -84,6 +84,12 @@ class TimelineEntry:
 
 def _history_rows(history, pk: int, organization_id: int) -> list[dict]:
     """All versions of one record as column dicts, read with one plain query."""
+    if connection.vendor != "postgresql":
+        return list(
+            history.objects.filter(id=pk, history_organization_id=organization_id)
+            .order_by("history_date", "history_id")
+            .values()
+        )
     columns = [f.attname for f in history._meta.concrete_fields]
     table = history._meta.db_table
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
@@ -97,7 +103,7 @@ def _history_rows(history, pk: int, organization_id: int) -> list[dict]:
     rows = [dict(zip(columns, values, strict=True)) for values in fetch(sql, [pk, organization_id])]
     for row in rows:
         for column in json_columns:
-            if isinstance(row[column], str):  # SQLite hands JSON back as text
+            if isinstance(row[column], str):  # Django's psycopg setup hands jsonb back as text
                 row[column] = json.loads(row[column])
     return rows
 
@@ -112,22 +118,36 @@ def item_timeline(*, organization_id: int, item: type[Measure] | type[ResultRepo
     """
     history = item.history.model
     rows = _history_rows(history, pk, organization_id)
-    logs_filter = {"result_report_id": pk} if item is ResultReport else {"measure_id": pk}
-    if item is Measure:
-        logs_filter["result_report__isnull"] = True
-    logs = {
-        log["version"]: log
-        for log in TransitionLog.objects.filter(**logs_filter).values(
-            "version", "action", "role", "comment", "actor_id", "system_actor"
+    if item is ResultReport:
+        log_sql = (
+            "SELECT version, action, role, comment FROM audit_transitionlog "
+            "WHERE result_report_id = %s"
         )
+    else:
+        log_sql = (
+            "SELECT version, action, role, comment FROM audit_transitionlog "
+            "WHERE measure_id = %s AND result_report_id IS NULL"
+        )
+    logs = {
+        version: {"action": action, "role": role, "comment": comment}
+        for version, action, role, comment in fetch(log_sql, [pk])
     }
-    user_ids = {r["history_user_id"] for r in rows}
-    names = _display_names(user_ids)
+    user_ids = sorted({r["history_user_id"] for r in rows if r["history_user_id"]})
+    names: dict[int, str] = {}
     roles: dict[int, list[str]] = {}
-    for user_id, role in Membership.objects.filter(
-        organization_id=organization_id, user_id__in=user_ids, is_active=True
-    ).values_list("user_id", "role"):
-        roles.setdefault(user_id, []).append(role)
+    if user_ids:
+        placeholders = ", ".join(["%s"] * len(user_ids))
+        people = fetch(
+            f"SELECT u.id, u.username, u.first_name, u.last_name, m.role "
+            f"FROM {User._meta.db_table} u LEFT JOIN {Membership._meta.db_table} m "
+            f"ON m.user_id = u.id AND m.organization_id = %s "
+            f"AND m.is_active WHERE u.id IN ({placeholders}) ORDER BY u.id, m.role",
+            [organization_id, *user_ids],
+        )
+        for user_id, username, first, last, role in people:
+            names[user_id] = f"{first} {last}".strip() or username
+            if role:
+                roles.setdefault(user_id, []).append(role)
 
     entries, previous = [], None
     for row in rows:
@@ -214,7 +234,12 @@ def organization_log(f: LogFilter, *, after: str | None = None, limit: int = 50)
     if position:
         at, pk = position
         qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=pk))
-    rows = list(qs.order_by("-created_at", "-id").values(*LOG_COLUMNS)[: limit + 1])
+    page = qs.order_by("-created_at", "-id")[: limit + 1]
+    if connection.vendor == "postgresql":
+        sql, params = page.values_list(*LOG_COLUMNS).query.sql_with_params()
+        rows = [dict(zip(LOG_COLUMNS, values, strict=True)) for values in fetch(sql, list(params))]
+    else:
+        rows = list(page.values(*LOG_COLUMNS))
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = cursor_encode(rows[-1]["created_at"], rows[-1]["id"]) if more else None

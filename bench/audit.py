@@ -65,124 +65,133 @@ def _timed(fn, runs: int) -> list[float]:
 # ---- loading ---------------------------------------------------------------------------------
 
 
+def _org_history(org_pk, divisions, year_pk, users, versions, ids, base, span):
+    """One organization's measures and their versions as COPY text, plus its chain lines."""
+    rng = random.Random(org_pk)
+    measure_lines, m2m_lines, history_lines, events = [], [], [], []
+    for number in range(1, ORG_MEASURES + 1):
+        ids["measure"] += 1
+        measure_id = ids["measure"]
+        division = divisions[number % len(divisions)]
+        measure_lines.append(
+            f"{measure_id}\tdrafted\t{versions}\t1\t{base.isoformat()}\t{base.isoformat()}\t"
+            f"{number}\tมาตรการทดสอบที่ {number}\t2020-10-01\t2021-09-01\t\\N\t\\N\t"
+            f"{org_pk}\t{year_pk}\n"
+        )
+        m2m_lines.append(f"{measure_id}\t{division.pk}\n")
+        offset = dt.timedelta(seconds=rng.random() * 3600)
+        for v in range(1, versions + 1):
+            ids["history"] += 1
+            at = base + span * (v / (versions + 1)) + offset
+            methods = [
+                {
+                    "id": measure_id * 10 + k,
+                    "position": k,
+                    "text": f"วิธีการที่ {k} รุ่น {v - v % (k + 1)}",
+                }
+                for k in (1, 2, 3)
+            ]
+            children = json.dumps(
+                {"methods": methods, "divisions": [{"id": division.pk, "name": division.name}]},
+                ensure_ascii=False,
+            )
+            user = users[(measure_id + v) % len(users)]
+            state = ("drafted", "submitted", "reviewed", "approved")[v % 4]
+            title = f"มาตรการทดสอบที่ {number}" + (" (แก้ไข)" if v % 10 == 0 else "")
+            history_lines.append(
+                f"{ids['history']}\t{measure_id}\t{state}\t{v}\t1\t{base.isoformat()}\t"
+                f"{at.isoformat()}\t{number}\t{title}\t2020-10-01\t2021-09-01\t"
+                f"{at.isoformat()}\tedited\t{'+' if v == 1 else '~'}\t\\N\t{year_pk}\t{user}\t"
+                f"\\N\t{org_pk}\t{children}\t{org_pk}\t10.0.0.{v % 250}\t\n"
+            )
+            events.append((at, ids["history"], measure_id, user))
+    events.sort()
+    chain_lines = []
+    for seq, (at, hid, mid, user) in enumerate(events, start=1):
+        ids["chain"] += 1
+        chain_lines.append(
+            f"{ids['chain']}\t{org_pk}\t{seq}\t{'0' * 64}\t{ids['chain']:064x}\t"
+            f"workflow.historicalmeasure\t{hid}\t{at.isoformat()}\t{user}\t\tedited\tedited\t"
+            f"workflow.measure\t{mid}\t{mid}\t\\N\n"
+        )
+    return measure_lines, m2m_lines, "".join(history_lines), "".join(chain_lines)
+
+
+HISTORY_COLUMNS = (
+    "workflow_historicalmeasure (history_id, id, state, version, revision, created_at, "
+    "updated_at, number, title, period_start, period_end, history_date, "
+    "history_change_reason, history_type, created_by_id, fiscal_year_id, history_user_id, "
+    "submitted_by_id, organization_id, history_children, history_organization_id, "
+    "ip_address, system_actor)"
+)
+CHAIN_COLUMNS = (
+    "audit_chainentry (id, organization_id, seq, prev_hash, hash, record_model, record_pk, "
+    "created_at, actor_id, system_actor, action, reason, subject_model, subject_pk, "
+    "measure_id, result_report_id)"
+)
+
+
 def load(measures_total: int, versions: int) -> dict:
+    """Fill the database by COPY, one organization at a time (never all rows in memory)."""
+    import tempfile
+
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from workflow.models import Division, FiscalYear, Organization
+    from audit.models import ChainEntry
+    from workflow.models import Division, FiscalYear, Measure, Organization
 
     User = get_user_model()
     started = time.perf_counter()
     orgs_n = max(1, measures_total // ORG_MEASURES)
     year = FiscalYear.objects.create(year=2564)
-    users = User.objects.bulk_create([User(username=f"bench{i}") for i in range(20)])
+    users = [
+        u.pk for u in User.objects.bulk_create([User(username=f"bench{i}") for i in range(20)])
+    ]
     orgs = Organization.objects.bulk_create(
         [Organization(name=f"อบต.ทดสอบ {i}", slug=f"bench-{i}") for i in range(orgs_n)]
     )
     divisions = Division.objects.bulk_create(
-        [
-            Division(organization=o, name=name, match_key=name)
-            for o in orgs
-            for name in ("สำนักปลัด", "กองคลัง")
-        ]
+        [Division(organization=o, name=n, match_key=n) for o in orgs for n in ("สำนักปลัด", "กองคลัง")]
     )
-    division_of = {}
+    division_of: dict[int, list] = {}
     for d in divisions:
         division_of.setdefault(d.organization_id, []).append(d)
-
-    rng = random.Random(4)
+    ids = {
+        "history": Measure.history.model.objects.order_by("-history_id")
+        .values_list("history_id", flat=True).first() or 0,
+        "chain": ChainEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0,
+        "measure": 0,
+    }  # fmt: skip
     base = dt.datetime(2020, 10, 1, tzinfo=dt.UTC)
     span = dt.timedelta(days=365)
-    history_rows, chain_rows = [], []
-    measure_rows, m2m_rows = [], []
-    from audit.models import ChainEntry
-    from workflow.models import Measure
-
-    history_id = (
-        Measure.history.model.objects.order_by("-history_id")
-        .values_list("history_id", flat=True)
-        .first()
-        or 0
-    )
-    chain_id = ChainEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    measure_id = Measure.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    for org in orgs:
-        org_events = []
-        for number in range(1, ORG_MEASURES + 1):
-            measure_id += 1
-            division = division_of[org.pk][number % 2]
-            measure_rows.append(
-                f"{measure_id}\tdrafted\t{versions}\t1\t{base.isoformat()}\t{base.isoformat()}\t"
-                f"{number}\tมาตรการทดสอบที่ {number}\t2020-10-01\t2021-09-01\t\\N\t\\N\t"
-                f"{org.pk}\t{year.pk}\n"
-            )
-            m2m_rows.append(f"{measure_id}\t{division.pk}\n")
-            offset = rng.random() * 3600
-            for v in range(1, versions + 1):
-                history_id += 1
-                at = base + span * (v / (versions + 1)) + dt.timedelta(seconds=offset)
-                methods = [
-                    {
-                        "id": measure_id * 10 + k,
-                        "position": k,
-                        "text": f"วิธีการที่ {k} รุ่น {v - v % (k + 1)}",
-                    }
-                    for k in (1, 2, 3)
-                ]
-                children = json.dumps(
-                    {"methods": methods, "divisions": [{"id": division.pk, "name": division.name}]},
-                    ensure_ascii=False,
-                )
-                user = users[(measure_id + v) % len(users)].pk
-                state = ("drafted", "submitted", "reviewed", "approved")[v % 4]
-                title = f"มาตรการทดสอบที่ {number}" + (" (แก้ไข)" if v % 10 == 0 else "")
-                history_rows.append(
-                    f"{history_id}\t{measure_id}\t{state}\t{v}\t1\t{base.isoformat()}\t"
-                    f"{at.isoformat()}\t{number}\t{title}\t2020-10-01\t2021-09-01\t"
-                    f"{at.isoformat()}\tedited\t{'+' if v == 1 else '~'}\t\\N\t{year.pk}\t{user}\t"
-                    f"\\N\t{org.pk}\t{children}\t{org.pk}\t10.0.0.{v % 250}\t\n"
-                )
-                org_events.append((at, history_id, measure_id, user))
-        org_events.sort()
-        for seq, (at, hid, mid, user) in enumerate(org_events, start=1):
-            chain_id += 1
-            chain_rows.append(
-                f"{chain_id}\t{org.pk}\t{seq}\t{'0' * 64}\t{chain_id:064x}\t"
-                f"workflow.historicalmeasure\t{hid}\t{at.isoformat()}\t{user}\t\tedited\tedited\t"
-                f"workflow.measure\t{mid}\t{mid}\t\\N\n"
-            )
-    generated = time.perf_counter()
-
     connection.ensure_connection()
-    raw = connection.connection
-    copies = [
-        (
-            "workflow_measure (id, state, version, revision, created_at, updated_at, number, "
+    raw = connection.connection  # Django's connection is in autocommit mode
+    measure_lines, m2m_lines = [], []
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as chain_file, raw.cursor() as cursor:
+        with cursor.copy(f"COPY {HISTORY_COLUMNS} FROM STDIN") as copy:
+            for org in orgs:
+                measures, m2m, history, chain = _org_history(
+                    org.pk, division_of[org.pk], year.pk, users, versions, ids, base, span
+                )
+                measure_lines += measures
+                m2m_lines += m2m
+                copy.write(history)
+                chain_file.write(chain)
+        chain_file.seek(0)
+        with cursor.copy(f"COPY {CHAIN_COLUMNS} FROM STDIN") as copy:
+            while block := chain_file.read(1 << 20):
+                copy.write(block)
+        with cursor.copy(
+            "COPY workflow_measure (id, state, version, revision, created_at, updated_at, number, "
             "title, period_start, period_end, created_by_id, submitted_by_id, organization_id, "
-            "fiscal_year_id)",
-            measure_rows,
-        ),
-        ("workflow_measure_divisions (measure_id, division_id)", m2m_rows),
-        (
-            "workflow_historicalmeasure (history_id, id, state, version, revision, created_at, "
-            "updated_at, number, title, period_start, period_end, history_date, "
-            "history_change_reason, history_type, created_by_id, fiscal_year_id, history_user_id, "
-            "submitted_by_id, organization_id, history_children, history_organization_id, "
-            "ip_address, system_actor)",
-            history_rows,
-        ),
-        (
-            "audit_chainentry (id, organization_id, seq, prev_hash, hash, record_model, record_pk, "
-            "created_at, actor_id, system_actor, action, reason, subject_model, subject_pk, "
-            "measure_id, result_report_id)",
-            chain_rows,
-        ),
-    ]
-    with raw.cursor() as cursor:
-        for target, rows in copies:
-            with cursor.copy(f"COPY {target} FROM STDIN") as copy:
-                for i in range(0, len(rows), 20000):
-                    copy.write("".join(rows[i : i + 20000]))
+            "fiscal_year_id) FROM STDIN"
+        ) as copy:
+            copy.write("".join(measure_lines))
+        with cursor.copy(
+            "COPY workflow_measure_divisions (measure_id, division_id) FROM STDIN"
+        ) as copy:
+            copy.write("".join(m2m_lines))
         for table, column in [
             ("workflow_measure", "id"),
             ("workflow_historicalmeasure", "history_id"),
@@ -192,22 +201,21 @@ def load(measures_total: int, versions: int) -> dict:
                 f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
                 f"(SELECT max({column}) FROM {table}))"
             )
+        seq = ORG_MEASURES * versions
         for org in orgs:
-            seq = ORG_MEASURES * versions
             cursor.execute(
                 "INSERT INTO audit_chainhead (key, seq, prev_hash, hash) VALUES (%s, %s, %s, %s)",
                 [org.pk, seq, "0" * 64, f"{org.pk * seq:064x}"],
             )
-    with raw.cursor() as cursor:  # Django's connection is in autocommit mode
+        loaded = time.perf_counter()
         cursor.execute("VACUUM ANALYZE")
     return {
         "orgs": orgs_n,
-        "measures": measure_id,
-        "history_rows": history_id,
-        "chain_entries": chain_id,
-        "generate_s": round(generated - started, 1),
-        "copy_s": round(time.perf_counter() - generated, 1),
-        "first_org": orgs[0].pk,
+        "measures": ids["measure"],
+        "history_rows": ids["history"],
+        "chain_entries": ids["chain"],
+        "load_s": round(loaded - started, 1),
+        "vacuum_s": round(time.perf_counter() - loaded, 1),
         "span": (base, base + span),
     }
 
@@ -367,7 +375,7 @@ def main() -> None:
         info = load(args.measures, args.versions)
         print(f"loaded {info['history_rows']:,} history rows and {info['chain_entries']:,} chain "
               f"entries over {info['measures']:,} measures in {info['orgs']} organizations "
-              f"(generate {info['generate_s']} s, COPY + VACUUM {info['copy_s']} s)",
+              f"(generate + COPY {info['load_s']} s, VACUUM ANALYZE {info['vacuum_s']} s)",
               flush=True)  # fmt: skip
         reads = bench_reads(info)
         print(f"timeline ({reads['timeline_versions']} versions, diffs): median "

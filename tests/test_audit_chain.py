@@ -2,14 +2,14 @@ import itertools
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from approvals.models import Role
 from approvals.services import transition_perform
 from audit.chain import head_for, verify
 from audit.models import GENESIS_HASH, ChainEntry, ChainHead, ChainVerification, TransitionLog
 from tests.factories import MeasureFactory, MembershipFactory, OrganizationFactory
-from workflow.models import Action, Measure
+from workflow.models import Action, Measure, MeasureMethod
 
 pytestmark = pytest.mark.django_db
 
@@ -251,3 +251,32 @@ def test_audit_verify_all_organizations_task_records_each_chain():
     # then
     assert ChainVerification.objects.filter(ok=True).count() >= 3  # two orgs + global
     assert not ChainVerification.objects.filter(ok=False).exists()
+
+
+def test_a_version_written_before_its_children_is_completed_and_still_chained():
+    # given
+    measure, head, _ = _measure_with_people()
+    versions = measure.history.count()
+
+    # when: an edit service saves the measure first, then replaces its methods
+    with transaction.atomic():
+        measure.version += 1
+        measure._history_user = head
+        measure._change_reason = "edit"
+        measure.save()
+        measure.methods.all().delete()
+        for position, text in enumerate(["ขั้นใหม่หนึ่ง", "ขั้นใหม่สอง"], start=1):
+            MeasureMethod.objects.create(measure=measure, position=position, text=text)
+
+    # then: one new version, holding the new methods, and the chain still verifies
+    assert measure.history.count() == versions + 1
+    latest = measure.history.order_by("history_id").last()
+    assert latest.history_change_reason == "edit"
+    assert [m["text"] for m in latest.history_children["methods"]] == [
+        "ขั้นใหม่หนึ่ง",
+        "ขั้นใหม่สอง",
+    ]
+    assert verify(measure.organization_id).ok
+    assert (
+        head_for(measure.organization_id) == ChainHead.objects.get(key=measure.organization_id).hash
+    )

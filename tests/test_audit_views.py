@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def _version_bump(measure):
     measure.version += 1
+    measure._change_reason = "edit"
     measure.save()
 
 
@@ -30,15 +31,15 @@ def story():
     head = MembershipFactory(organization=org, role=Role.DIVISION_HEAD, divisions=[old_division])
     auditor = MembershipFactory(organization=org, role=Role.AUDITOR).user
     new_division = DivisionFactory(organization=org, name="กองคลัง")
-    _version_bump(measure)  # as the edit services do after writing the children
-    with acting_as(user=head.user, reason="edited"):
-        # reword method 2, drop method 3, add a new one, add a division, all as one version
+    with acting_as(user=head.user):
+        # as measure_update does: the measure first, then its children, in one transaction
+        _version_bump(measure)
         m2 = measure.methods.get(position=2)
         m2.text = "จัดทำประกาศเจตจำนงสุจริต"
         m2.save()
         measure.methods.get(position=3).delete()
         MeasureMethod.objects.create(measure=measure, position=3, text="รายงานผล")
-        measure.divisions.add(new_division)  # writes the measure's new version
+        measure.divisions.add(new_division)
     transition_perform(item=measure, action=Action.SUBMIT, actor=head.user, comment="พร้อมตรวจ")
     return measure, head.user, auditor, new_division
 
@@ -73,13 +74,16 @@ def test_timeline_shows_children_and_divisions_as_part_of_each_version(client, s
     # then
     assert response.status_code == 200
     entries = response.json()["results"]
+    edit = next(e for e in entries if e["reason"] == "edit")
+    assert edit["who"] == head.username
+    assert {"field": "version", "old": 1, "new": 2} in edit["diff"]["fields"]
+    kinds = {(c["kind"], c["old_text"], c["new_text"]) for c in edit["diff"]["lists"]["methods"]}
+    assert kinds == {
+        ("reworded", "จัดทำประกาศ", "จัดทำประกาศเจตจำนงสุจริต"),
+        ("reworded", "เผยแพร่ประกาศ", "รายงานผล"),
+    }
     division_change = [e for e in entries if e["diff"]["sets"].get("divisions")][-1]
-    assert division_change["diff"]["sets"]["divisions"][0] == [new_division.name]
-    methods = division_change["diff"]["lists"]["methods"]
-    kinds = {(c["kind"], c["old_text"], c["new_text"]) for c in methods}
-    assert ("reworded", "จัดทำประกาศ", "จัดทำประกาศเจตจำนงสุจริต") in kinds
-    assert ("reworded", "เผยแพร่ประกาศ", "รายงานผล") in kinds
-    assert division_change["who"] == head.username
+    assert division_change["diff"]["sets"]["divisions"] == [[new_division.name], []]
     submit = entries[-1]
     assert submit["action"] == "submit"
     assert submit["roles"] == ["division_head"]
