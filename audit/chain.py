@@ -128,37 +128,44 @@ def append(entry: ChainEntry, record: models.Model) -> ChainEntry:
     """Add `record` to its organization's chain, inside the caller's transaction.
 
     The head row's lock (taken by the UPDATE) is held until commit, which orders the
-    appends of one organization and leaves other organizations free.
+    appends of one organization and leaves other organizations free. On PostgreSQL the
+    whole append is one statement.
     """
     text = payload(entry, record)
     key = chain_key(entry.organization_id)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            params = [
-                text, key, entry.organization_id, entry.record_model, entry.record_pk,
-                entry.created_at, entry.actor_id, entry.system_actor, entry.action,
-                entry.reason, entry.subject_model, entry.subject_pk, entry.measure_id,
-                entry.result_report_id,
-            ]  # fmt: skip
-            with connection.cursor() as cursor:
-                cursor.execute(_APPEND_SQL, params)
-                row = cursor.fetchone()
-                if row is None:
-                    _head_ensure(key)
-                    cursor.execute(_APPEND_SQL, params)
-                    row = cursor.fetchone()
-            entry.pk, entry.seq, entry.prev_hash, entry.hash = row
-            return entry
+    if connection.vendor == "postgresql":
+        params = [
+            text, key, entry.organization_id, entry.record_model, entry.record_pk,
+            entry.created_at, entry.actor_id, entry.system_actor, entry.action,
+            entry.reason, entry.subject_model, entry.subject_pk, entry.measure_id,
+            entry.result_report_id,
+        ]  # fmt: skip
+        import psycopg
+
+        connection.ensure_connection()
+        # server-side binding: the statement is planned once per connection, not per call
+        with psycopg.Cursor(connection.connection) as cursor:
+            row = cursor.execute(_APPEND_SQL, params, prepare=True).fetchone()
+            if row is None:  # the organization's first link
+                _head_ensure(key)
+                row = cursor.execute(_APPEND_SQL, params, prepare=True).fetchone()
+        entry.pk, entry.seq, entry.prev_hash, entry.hash = row
+        return entry
+    if not connection.in_atomic_block:
+        with transaction.atomic():
+            return append(entry, record)
+    head = ChainHead.objects.select_for_update().filter(key=key).first()
+    if head is None:
         _head_ensure(key)
         head = ChainHead.objects.select_for_update().get(key=key)
-        entry.seq = head.seq + 1
-        entry.prev_hash = head.hash
-        entry.hash = link_hash(head.hash, text)
-        entry.save(force_insert=True)
-        ChainHead.objects.filter(key=key).update(
-            seq=entry.seq, prev_hash=entry.prev_hash, hash=entry.hash
-        )
-        return entry
+    entry.seq = head.seq + 1
+    entry.prev_hash = head.hash
+    entry.hash = link_hash(head.hash, text)
+    entry.save(force_insert=True)
+    ChainHead.objects.filter(key=key).update(
+        seq=entry.seq, prev_hash=entry.prev_hash, hash=entry.hash
+    )
+    return entry
 
 
 def head_for(organization_id: int | None) -> str:
