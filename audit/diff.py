@@ -58,6 +58,11 @@ def lines_diff(old: list[str], new: list[str]) -> list[LineChange]:
     """
     if old == new:
         return []
+    if len(old) == len(new):
+        changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+        if not any(old[i] in new or new[i] in old for i in changed):
+            # the common edit: lines reworded in place, nothing moved
+            return [LineChange("reworded", i + 1, i + 1, old[i], new[i]) for i in changed]
     changes: list[LineChange] = []
     removed: list[tuple[int, str]] = []
     added: list[tuple[int, str]] = []

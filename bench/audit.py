@@ -16,7 +16,6 @@ import datetime as dt
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -83,17 +82,14 @@ def _org_history(org_pk, divisions, year_pk, users, versions, ids, base, span):
         for v in range(1, versions + 1):
             ids["history"] += 1
             at = base + span * (v / (versions + 1)) + offset
-            methods = [
-                {
-                    "id": measure_id * 10 + k,
-                    "position": k,
-                    "text": f"วิธีการที่ {k} รุ่น {v - v % (k + 1)}",
-                }
+            methods = ", ".join(
+                f'{{"id": {measure_id * 10 + k}, "position": {k}, '
+                f'"text": "วิธีการที่ {k} รุ่น {v - v % (k + 1)}"}}'
                 for k in (1, 2, 3)
-            ]
-            children = json.dumps(
-                {"methods": methods, "divisions": [{"id": division.pk, "name": division.name}]},
-                ensure_ascii=False,
+            )
+            children = (
+                f'{{"methods": [{methods}], '
+                f'"divisions": [{{"id": {division.pk}, "name": "{division.name}"}}]}}'
             )
             user = users[(measure_id + v) % len(users)]
             state = ("drafted", "submitted", "reviewed", "approved")[v % 4]
@@ -287,7 +283,10 @@ def export_child(fmt: str) -> None:
         if fmt == "csv":
             rows -= 1  # header
     seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent
+    status = Path("/proc/self/status").read_text()
+    peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
+    peak_mb = peak_kb / 1024
     print(json.dumps({"rows": rows, "seconds": seconds, "bytes": size, "peak_rss_mb": peak_mb}))
 
 
@@ -356,6 +355,7 @@ def main() -> None:
     parser.add_argument("--measures", type=int, default=10_000)
     parser.add_argument("--versions", type=int, default=100)
     parser.add_argument("--keep", action="store_true", help="do not drop the database")
+    parser.add_argument("--load-only", action="store_true", help="load, then keep the database")
     parser.add_argument("--export-child", choices=["csv", "jsonl"], help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -377,6 +377,9 @@ def main() -> None:
               f"entries over {info['measures']:,} measures in {info['orgs']} organizations "
               f"(generate + COPY {info['load_s']} s, VACUUM ANALYZE {info['vacuum_s']} s)",
               flush=True)  # fmt: skip
+        if args.load_only:
+            args.keep = True
+            return
         reads = bench_reads(info)
         print(f"timeline ({reads['timeline_versions']} versions, diffs): median "
               f"{reads['timeline_median_ms']:.2f} ms, p99 {reads['timeline_p99_ms']:.2f} ms "
