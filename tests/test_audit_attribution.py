@@ -134,3 +134,19 @@ def test_login_does_not_write_a_user_version(client):
 
     # then
     assert user.history.count() == versions
+
+
+def test_seed_demo_command_and_its_import_are_attributed_and_chained():
+    # when
+    call_command("seed_demo")
+
+    # then
+    assert _unattributed() == []
+    org = Organization.objects.get(slug="khao-thong")
+    measure = org.measures.order_by("number").first()
+    first = measure.history.earliest()
+    assert first.system_actor == "command:seed_demo"
+    assert first.history_change_reason.startswith("imported from ")
+    assert measure.history.latest().history_children["methods"]
+    assert verify(org.pk).ok
+    assert verify(None).ok
