@@ -1,4 +1,4 @@
-"""The transition log: one append-only row per state change of a measure or result report."""
+"""The audit records: the transition log, the per-organization hash chain and its checks."""
 
 from __future__ import annotations
 
