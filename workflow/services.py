@@ -59,6 +59,7 @@ def result_report_snapshot(report: ResultReport) -> dict:
 
 def publication_create(*, item: Measure | ResultReport, published_by) -> Publication:
     """Freeze what is published now; the public pages read only these rows."""
+    from audit.chain import head_for
     from audit.models import TransitionLog
 
     is_report = isinstance(item, ResultReport)
@@ -81,6 +82,7 @@ def publication_create(*, item: Measure | ResultReport, published_by) -> Publica
         approved_at=approval.created_at if approval else None,
         published_by=published_by,
         published_at=timezone.now(),
+        chain_head=head_for(measure.organization_id),
     )
 
 
