@@ -8,6 +8,8 @@ import contextlib
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
@@ -34,7 +36,18 @@ def token(world):
     return Token.objects.get_or_create(user=user)[0].key
 
 
+@pytest.fixture
+def connections_kept_open():
+    """Like Django's test client: the WSGI app must not close the test's connection."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.mark.django_db
+@pytest.mark.usefixtures("connections_kept_open")
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_api_schema_no_server_error(token, mode):
     # given the schema the project serves

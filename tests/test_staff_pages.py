@@ -127,6 +127,8 @@ def test_return_shows_the_reason_in_the_history(world):
     page = as_user(people.auditor).get(reverse("workflow:measure-detail", args=[measure.pk]))
 
     assert "แก้ไขวิธีการข้อ ๒" in page.content.decode()
+    audit_url = reverse("audit:timeline", args=[measure.organization.slug, "measures", measure.pk])
+    assert audit_url in page.content.decode()  # auditors go on to the full audit timeline
 
 
 def test_items_of_another_organization_are_not_found(world):

@@ -7,6 +7,7 @@ var/, Celery tasks in-process, e-mail written to files under var/mail/.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -161,6 +162,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "approvals.tasks.scheduled_publications_run",
         "schedule": 60.0,
     },
+    "audit-verify-nightly": {
+        "task": "audit.verify_all",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # Evidence files: at most this size; PDF, JPEG, PNG, DOCX, XLSX recognised by content.
@@ -196,6 +201,8 @@ AXES_RESET_ON_SUCCESS = True
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# Every history row and transition is appended to the organization's hash chain.
+AUDIT_CHAIN_ENABLED = True
 
 LOGGING = {
     "version": 1,

@@ -91,12 +91,16 @@ def result_report_list(request):
 
 
 def _detail(request, kind: str, item, template: str, extra: dict):
+    from audit.access import may_audit
+
     return render(
         request,
         template,
         {
             "item": item,
             "kind": kind,
+            "audit_kind": "measures" if kind == "measure" else "reports",
+            "may_audit": may_audit(request.user, item.organization_id),
             "actions": permissions.actions_available(request.user, item),
             "timeline": selectors.item_timeline(item),
             **extra,
