@@ -98,7 +98,7 @@ def test_result_report_form_evidence_and_recommendations(world, organization):
 
     # when the head drafts a result report and attaches files
     head.post(
-        reverse("workflow:report-create", args=[measure.pk]),
+        reverse("workflow:result-report-create", args=[measure.pk]),
         {"reporting_round": round_.pk, "items": ["จัดประชุมแล้ว", "ประกาศแล้ว"]},
     )
     report = ResultReport.objects.get()
@@ -122,7 +122,7 @@ def test_result_report_form_evidence_and_recommendations(world, organization):
     transition_perform(item=report, action=Action.SUBMIT, actor=people.head)
     report = ResultReport.objects.get(pk=report.pk)
     as_user(people.working).post(
-        reverse("workflow:report-edit", args=[report.pk]),
+        reverse("workflow:result-report-edit", args=[report.pk]),
         {"recommendations": ["ควรเผยแพร่ทางเว็บไซต์"], "version": report.version},
     )
 
@@ -186,8 +186,8 @@ def test_item_pages_query_count_does_not_grow_with_lines(
     # then
     for url in (
         reverse("workflow:measure-detail", args=[measure.pk]),
-        reverse("workflow:report-detail", args=[report.pk]),
-        reverse("workflow:report-edit", args=[report.pk]),
+        reverse("workflow:result-report-detail", args=[report.pk]),
+        reverse("workflow:result-report-edit", args=[report.pk]),
     ):
         with django_assert_max_num_queries(25):
             client.get(url)

@@ -167,6 +167,6 @@ def test_list_query_counts_do_not_grow_with_rows(
                                number=number, divisions=[division])  # fmt: skip
         ResultReportFactory(measure=other, reporting_round=round_)
     client = as_user(people.auditor)
-    for name in ("workflow:measure-list", "workflow:report-list", "workflow:home"):
+    for name in ("workflow:measure-list", "workflow:result-report-list", "workflow:home"):
         with django_assert_max_num_queries(14):
             assert client.get(reverse(name)).status_code == 200

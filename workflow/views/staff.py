@@ -155,7 +155,7 @@ def transition(request, kind: str, pk: int):
         ip_address=request.META.get("REMOTE_ADDR"),
     )
     messages.success(request, _("Done: %(action)s.") % {"action": Action(action).label})
-    return redirect(f"workflow:{'measure' if kind == 'measure' else 'report'}-detail", pk=pk)
+    return redirect(f"workflow:{'measure' if kind == 'measure' else 'result-report'}-detail", pk=pk)
 
 
 @login_required
@@ -269,7 +269,7 @@ def result_report_create(request, measure_pk: int):
             _with_service_errors(form, error)
         else:
             messages.success(request, _("The result report was drafted."))
-            return redirect("workflow:report-detail", pk=report.pk)
+            return redirect("workflow:result-report-detail", pk=report.pk)
     context = {"form": form, "measure": measure, "items": items, "item": None}
     return render(request, "workflow/result_report_form.html", context)
 
@@ -298,7 +298,7 @@ def result_report_edit(request, pk: int):
             _with_service_errors(form, error)
         else:
             messages.success(request, _("The result report was saved."))
-            return redirect("workflow:report-detail", pk=report.pk)
+            return redirect("workflow:result-report-detail", pk=report.pk)
     else:
         items = [i.text for i in report.items.all()]
         recommendations = [r.text for r in report.recommendations.all()]
@@ -324,7 +324,7 @@ def evidence_add(request, pk: int):
         for errors in form.errors.values():
             for message in errors:
                 messages.error(request, message)
-        return redirect("workflow:report-detail", pk=pk)
+        return redirect("workflow:result-report-detail", pk=pk)
     try:
         services.evidence_add(
             report=report,
@@ -338,4 +338,4 @@ def evidence_add(request, pk: int):
                 messages.error(request, message)
     else:
         messages.success(request, _("The file was attached."))
-    return redirect("workflow:report-detail", pk=pk)
+    return redirect("workflow:result-report-detail", pk=pk)
