@@ -16,7 +16,9 @@ ITEM_KINDS = {"measures": Measure, "reports": ResultReport}
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 
 
-def item_model(kind: str):
+def item_model(kind: str, pk: int | None = None):
+    if pk is not None and not 0 < pk < 2**63:
+        raise Http404
     try:
         return ITEM_KINDS[kind]
     except KeyError as error:
@@ -53,7 +55,7 @@ def audit_home(request, slug):
 @login_required
 def item_timeline(request, slug, kind, pk):
     organization = audited_organization(request.user, slug)
-    model = item_model(kind)
+    model = item_model(kind, pk)
     entries = selectors.item_timeline(organization_id=organization.pk, item=model, pk=pk)
     if not entries:
         raise Http404
