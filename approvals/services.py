@@ -11,6 +11,7 @@ from django_fsm import can_proceed
 
 from approvals import permissions
 from approvals.exceptions import ReasonRequired, StaleVersion, TransitionNotAllowed
+from approvals.notifications import notifications_enqueue
 from audit.models import TransitionLog
 from workflow.models import Action, Measure, ResultReport
 from workflow.services import publication_create
@@ -66,6 +67,7 @@ def transition_perform(
             revision=locked.revision,
             ip_address=ip_address,
         )
+        notifications_enqueue(log=log)
         if action == Action.PUBLISH:
             publication_create(item=locked, published_by=actor)
     return log

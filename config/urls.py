@@ -7,6 +7,8 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/inbox/", include("approvals.notifications_urls")),
+    path("inbox/", include("approvals.inbox_urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False), name="home"),
 ]
 

@@ -7,6 +7,7 @@ var/, Celery tasks in-process, e-mail written to files under var/mail/.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -151,9 +152,45 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A task taken by a worker that dies is given to another after this long (acks_late).
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+    # Fail fast when Redis is down: the outbox keeps the message and it is re-dispatched.
+    "socket_connect_timeout": env.float("CELERY_SOCKET_CONNECT_TIMEOUT", default=2.0),
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+CELERY_BEAT_SCHEDULE = {
+    "outbox-redispatch": {
+        "task": "approvals.tasks.outbox_redispatch",
+        "schedule": env.float("NOTIFY_REDISPATCH_EVERY_SECONDS", default=30.0),
+    },
+    "reminders-daily": {
+        "task": "approvals.tasks.reminders_send",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "digests-daily": {
+        "task": "approvals.tasks.digests_send",
+        "schedule": crontab(hour=7, minute=30),
+    },
+}
+
+# Notifications (approvals.notifications, approvals.delivery).
+# A pending outbox message older than this is handed to Celery again (broker down, worker died).
+NOTIFY_REDISPATCH_AFTER_SECONDS = env.float("NOTIFY_REDISPATCH_AFTER_SECONDS", default=60.0)
+# A message claimed by a worker that died is taken back after this long.
+NOTIFY_SEND_LEASE_SECONDS = env.float("NOTIFY_SEND_LEASE_SECONDS", default=120.0)
+# Temporary SMTP failures: retried after base, 2×base, 4×base … up to max attempts.
+NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=60.0)
+NOTIFY_RETRY_MAX_SECONDS = env.float("NOTIFY_RETRY_MAX_SECONDS", default=6 * 3600.0)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
+# After this many messages given up in a row, an address is disabled and shown to admins.
+NOTIFY_MAILBOX_DISABLE_AFTER = env.int("NOTIFY_MAILBOX_DISABLE_AFTER", default=3)
+REMINDER_DAYS_BEFORE = env.list("REMINDER_DAYS_BEFORE", cast=int, default=[14, 7, 1])
+WAITING_DIGEST_DAYS = env.int("WAITING_DIGEST_DAYS", default=3)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,0 +1,252 @@
+"""Handing outbox messages to the mail server, each exactly once as far as SMTP allows.
+
+A worker first claims a message (compare-and-set on its status, committed), then
+sends it, then records the outcome with the claim token it holds. A redelivered
+task finds the message claimed or sent and does nothing; a message whose worker
+died is taken back once its claim lease has run out. The one window left is
+between the server's "250 OK" and the commit of "sent": the Message-ID is derived
+from the idempotency key, so a receiving server can still tell a repeat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import smtplib
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from approvals.models import (
+    DeliveryAttempt,
+    DeliveryStatus,
+    MailboxHealth,
+    Notification,
+    NotificationKind,
+    OutboxMessage,
+)
+
+logger = logging.getLogger(__name__)
+
+# Publishing to a broker that is down must not hold up the request for long:
+# the message is in the outbox and the re-dispatcher hands it over later.
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    SKIPPED = "skipped"
+    RETRY = "retry"
+    GIVEN_UP = "given_up"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    retry_in: float | None = None
+
+
+def outbox_dispatch(message_ids: list[int], *, countdown: float | None = None) -> bool:
+    """Hand message ids to Celery; False (and the messages stay pending) when the broker is down."""
+    from approvals.tasks import outbox_deliver
+
+    try:
+        outbox_deliver.apply_async(
+            (list(message_ids),),
+            countdown=countdown,
+            retry=True,
+            retry_policy=PUBLISH_RETRY_POLICY,
+        )
+    except Exception as exc:  # any broker failure: the outbox keeps the messages
+        logger.warning("outbox: could not hand %s to the broker: %s", message_ids, exc)
+        return False
+    return True
+
+
+def retry_delay(attempt: int) -> float:
+    """Exponential backoff: base, 2×base, 4×base … capped."""
+    delay = settings.NOTIFY_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0)
+    return min(delay, settings.NOTIFY_RETRY_MAX_SECONDS)
+
+
+def outbox_claim(message_id: int) -> str | None:
+    """Take a message that is due for sending; the token proves the claim. None: not ours."""
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    due = Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED], next_attempt_at__lte=now)
+    abandoned = Q(status=DeliveryStatus.SENDING, claimed_until__lt=now)
+    claimed = OutboxMessage.objects.filter(due | abandoned, pk=message_id).update(
+        status=DeliveryStatus.SENDING,
+        claim_token=token,
+        claimed_until=now + timedelta(seconds=settings.NOTIFY_SEND_LEASE_SECONDS),
+        attempts=F("attempts") + 1,
+    )
+    return token if claimed else None
+
+
+def smtp_code_of(exc: BaseException) -> int | None:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return max(codes) if codes else None
+    return getattr(exc, "smtp_code", None)
+
+
+def message_id_for(key: str) -> str:
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@itaflow>"
+
+
+def email_render(message: OutboxMessage) -> EmailMultiAlternatives:
+    """The e-mail for an outbox row, Thai first with English, as text and HTML."""
+    site_url = settings.SITE_URL.rstrip("/")
+    if message.kind == NotificationKind.DIGEST:
+        ids = message.payload.get("notification_ids", [])
+        entries = list(Notification.objects.filter(pk__in=ids).order_by("created_at", "pk"))
+        template = "approvals/email/digest"
+        subject = f"สรุปการแจ้งเตือนประจำวัน / Daily digest ({len(entries)})"
+        context = {"entries": entries, "site_url": site_url, "message": message}
+    else:
+        notification = message.notification
+        log = notification.transition_log
+        template = "approvals/email/notification"
+        subject = f"{notification.title} / {notification.title_en}"
+        context = {
+            "notification": notification,
+            "log": log,
+            "link": f"{site_url}{notification.url}" if notification.url else site_url,
+            "site_url": site_url,
+            "message": message,
+        }
+    with translation.override("th"):
+        text = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
+    subject = " ".join(subject.split())[:250]
+    email = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to_address],
+        headers={
+            "Message-ID": message_id_for(message.idempotency_key),
+            "X-Itaflow-Key": message.idempotency_key,
+        },
+    )
+    email.attach_alternative(html, "text/html")
+    return email
+
+
+def _record(
+    *,
+    message: OutboxMessage,
+    token: str,
+    started_at,
+    outcome: DeliveryStatus,
+    error: str = "",
+    smtp_code: int | None = None,
+    retry_in: float | None = None,
+    worker: str = "",
+) -> None:
+    now = timezone.now()
+    fields: dict = {"status": outcome, "claimed_until": None, "last_error": error[:2000]}
+    if outcome == DeliveryStatus.SENT:
+        fields.update(sent_at=now, subject=message.subject)
+    elif outcome == DeliveryStatus.FAILED:
+        fields["next_attempt_at"] = now + timedelta(seconds=retry_in or 0)
+    else:
+        fields["given_up_at"] = now
+    with transaction.atomic():
+        OutboxMessage.objects.filter(pk=message.pk, claim_token=token).update(**fields)
+        DeliveryAttempt.objects.create(
+            message=message,
+            number=message.attempts,
+            started_at=started_at,
+            finished_at=now,
+            outcome=outcome,
+            smtp_code=smtp_code,
+            error=error[:2000],
+            worker=worker[:200],
+        )
+        if outcome == DeliveryStatus.GIVEN_UP:
+            mailbox_failure_record(address=message.to_address, error=error)
+        elif outcome == DeliveryStatus.SENT:
+            MailboxHealth.objects.filter(
+                address=message.to_address.lower(), consecutive_failures__gt=0
+            ).update(consecutive_failures=0, last_sent_at=now)
+
+
+def mailbox_failure_record(*, address: str, error: str) -> MailboxHealth:
+    """Count a message given up on an address; past the limit the address is disabled."""
+    with transaction.atomic():
+        health, _ = MailboxHealth.objects.select_for_update().get_or_create(address=address.lower())
+        health.consecutive_failures += 1
+        health.total_failures += 1
+        health.last_error = error[:2000]
+        health.last_failed_at = timezone.now()
+        if (
+            health.disabled_at is None
+            and health.consecutive_failures >= settings.NOTIFY_MAILBOX_DISABLE_AFTER
+        ):
+            health.disabled_at = health.last_failed_at
+        health.save()
+    return health
+
+
+def mailbox_disabled(address: str) -> bool:
+    return MailboxHealth.objects.filter(address=address.lower(), disabled_at__isnull=False).exists()
+
+
+def outbox_send(*, message_id: int, worker: str = "") -> SendResult:
+    """Send one outbox message if it is due and nobody else holds it."""
+    token = outbox_claim(message_id)
+    if token is None:
+        return SendResult(Outcome.SKIPPED)
+    message = OutboxMessage.objects.select_related(
+        "notification__transition_log__actor", "recipient"
+    ).get(pk=message_id)
+    started_at = timezone.now()
+    record = {"message": message, "token": token, "started_at": started_at, "worker": worker}
+    if mailbox_disabled(message.to_address):
+        _record(**record, outcome=DeliveryStatus.GIVEN_UP, error="mailbox disabled")
+        return SendResult(Outcome.GIVEN_UP)
+    try:
+        email = email_render(message)
+        message.subject = email.subject
+        email.send(fail_silently=False)
+    except Exception as exc:  # every failure is recorded and decided on below
+        code = smtp_code_of(exc)
+        error = f"{type(exc).__name__}: {exc}"
+        permanent = code is not None and 500 <= code < 600
+        if permanent or message.attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+            _record(**record, outcome=DeliveryStatus.GIVEN_UP, error=error, smtp_code=code)
+            return SendResult(Outcome.GIVEN_UP)
+        delay = retry_delay(message.attempts)
+        _record(
+            **record, outcome=DeliveryStatus.FAILED, error=error, smtp_code=code, retry_in=delay
+        )
+        return SendResult(Outcome.RETRY, retry_in=delay)
+    _record(**record, outcome=DeliveryStatus.SENT)
+    return SendResult(Outcome.SENT)
+
+
+def outbox_redispatch(*, limit: int = 1000) -> int:
+    """Hand over again what is still unsent long after it should have gone; returns how many."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.NOTIFY_REDISPATCH_AFTER_SECONDS)
+    stale = Q(
+        status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED], next_attempt_at__lte=cutoff
+    ) | Q(status=DeliveryStatus.SENDING, claimed_until__lt=now)
+    ids = list(
+        OutboxMessage.objects.filter(stale)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for start in range(0, len(ids), 100):
+        outbox_dispatch(ids[start : start + 100])
+    return len(ids)

@@ -1,0 +1,40 @@
+"""Celery tasks of approvals: thin, take ids, safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from approvals import delivery, reminders
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def outbox_deliver(message_ids: list[int]) -> dict:
+    """Send the given outbox messages; a temporary failure is retried with backoff."""
+    from celery import current_task
+
+    worker = getattr(current_task.request, "hostname", "") or ""
+    counts: dict[str, int] = {}
+    for message_id in message_ids:
+        result = delivery.outbox_send(message_id=message_id, worker=worker)
+        counts[result.outcome] = counts.get(result.outcome, 0) + 1
+        if result.outcome == delivery.Outcome.RETRY:
+            delivery.outbox_dispatch([message_id], countdown=result.retry_in)
+    return counts
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def outbox_redispatch() -> int:
+    """Periodic: re-dispatch messages left pending (broker down at commit, worker died)."""
+    return delivery.outbox_redispatch()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def reminders_send() -> int:
+    """Daily: due-date reminders, overdue digests and waiting-items digests."""
+    return reminders.reminders_send()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def digests_send() -> int:
+    """Daily: one e-mail per person who chose the digest, with what came since the last one."""
+    return reminders.digests_send()
