@@ -282,9 +282,11 @@ def notification_mark_all_read(*, user) -> int:
 def preference_update(*, user, email_mode: EmailMode | str) -> NotificationPreference:
     """Choose immediate e-mails, a daily digest or none; the inbox fills whatever the choice."""
     email_mode = EmailMode(email_mode)
-    preference, _ = NotificationPreference.objects.get_or_create(user=user)
-    if preference.email_mode != email_mode:
-        preference.email_mode = email_mode
-        preference._history_user = user
-        preference.save()
+    preference = NotificationPreference.objects.filter(user=user).first()
+    if preference is not None and preference.email_mode == email_mode:
+        return preference
+    preference = preference or NotificationPreference(user=user)
+    preference.email_mode = email_mode
+    preference._history_user = user
+    preference.save()
     return preference
