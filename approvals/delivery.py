@@ -10,18 +10,25 @@ from the idempotency key, so a receiving server can still tell a repeat.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
+import os
+import queue
 import smtplib
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from celery import current_app
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Lower
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -71,25 +78,112 @@ def outbox_dispatch(message_ids: list[int], *, countdown: float | None = None) -
     return True
 
 
+class Publisher:
+    """Hands committed outbox ids to Celery from a thread of its own.
+
+    A request only puts the ids on a queue after its commit; the thread publishes
+    whatever has gathered as one task, so a busy process publishes in batches and
+    no request waits for the broker. Ids lost with the process (or a broker that is
+    down) stay pending in the outbox, where `outbox_redispatch` finds them.
+    """
+
+    max_batch = 100
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._queue: queue.Queue[list[int]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, message_ids: list[int]) -> None:
+        if current_app.conf.task_always_eager:
+            outbox_dispatch(message_ids)  # the embedded default: sent in-process, now
+            return
+        self._ensure_thread()
+        self._queue.put(list(message_ids))
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything submitted was handed over (or failed to be)."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+    def _ensure_thread(self) -> None:
+        if self._pid == os.getpid() and self._thread and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._pid != os.getpid():  # a forked child starts afresh
+                self._queue = queue.Queue()
+            if self._pid != os.getpid() or not (self._thread and self._thread.is_alive()):
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._run, name="outbox-publisher", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        work = self._queue
+        while True:
+            batches = [work.get()]
+            while sum(map(len, batches)) < self.max_batch:
+                try:
+                    batches.append(work.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                outbox_dispatch([pk for batch in batches for pk in batch])
+            finally:
+                for _ in batches:
+                    work.task_done()
+
+
+publisher = Publisher()
+atexit.register(publisher.flush, 2.0)
+
+
 def retry_delay(attempt: int) -> float:
     """Exponential backoff: base, 2×base, 4×base … capped."""
     delay = settings.NOTIFY_RETRY_BASE_SECONDS * 2 ** max(attempt - 1, 0)
     return min(delay, settings.NOTIFY_RETRY_MAX_SECONDS)
 
 
-def outbox_claim(message_id: int) -> str | None:
-    """Take a message that is due for sending; the token proves the claim. None: not ours."""
+CLAIM_CHUNK = 20
+
+
+def outbox_claim(message_ids: list[int]) -> tuple[str, list[OutboxMessage]]:
+    """Take the messages that are due for sending; the token proves the claim.
+
+    Returns the token and the messages now held by it (none: sent, being sent
+    by another worker, or not due yet).
+    """
     now = timezone.now()
     token = uuid.uuid4().hex
     due = Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED], next_attempt_at__lte=now)
     abandoned = Q(status=DeliveryStatus.SENDING, claimed_until__lt=now)
-    claimed = OutboxMessage.objects.filter(due | abandoned, pk=message_id).update(
+    claimed = OutboxMessage.objects.filter(due | abandoned, pk__in=message_ids).update(
         status=DeliveryStatus.SENDING,
         claim_token=token,
         claimed_until=now + timedelta(seconds=settings.NOTIFY_SEND_LEASE_SECONDS),
         attempts=F("attempts") + 1,
     )
-    return token if claimed else None
+    if not claimed:
+        return token, []
+    mailbox = MailboxHealth.objects.filter(address=Lower(OuterRef("to_address")))
+    messages = (
+        OutboxMessage.objects.filter(pk__in=message_ids, claim_token=token)
+        .select_related("notification__transition_log__actor", "recipient")
+        .annotate(
+            mailbox_disabled=Exists(mailbox.filter(disabled_at__isnull=False)),
+            mailbox_failures=Coalesce(
+                Subquery(mailbox.values("consecutive_failures")[:1]), Value(0)
+            ),
+        )
+        .order_by("pk")
+    )
+    return token, list(messages)
 
 
 def smtp_code_of(exc: BaseException) -> int | None:
@@ -175,10 +269,10 @@ def _record(
         )
         if outcome == DeliveryStatus.GIVEN_UP:
             mailbox_failure_record(address=message.to_address, error=error)
-        elif outcome == DeliveryStatus.SENT:
-            MailboxHealth.objects.filter(
-                address=message.to_address.lower(), consecutive_failures__gt=0
-            ).update(consecutive_failures=0, last_sent_at=now)
+        elif outcome == DeliveryStatus.SENT and getattr(message, "mailbox_failures", 0):
+            MailboxHealth.objects.filter(address=message.to_address.lower()).update(
+                consecutive_failures=0, last_sent_at=now
+            )
 
 
 def mailbox_failure_record(*, address: str, error: str) -> MailboxHealth:
@@ -199,26 +293,60 @@ def mailbox_failure_record(*, address: str, error: str) -> MailboxHealth:
 
 
 def mailbox_disabled(address: str) -> bool:
+    """Whether no more e-mail is tried to this address (shown to admins)."""
     return MailboxHealth.objects.filter(address=address.lower(), disabled_at__isnull=False).exists()
 
 
-def outbox_send(*, message_id: int, worker: str = "") -> SendResult:
-    """Send one outbox message if it is due and nobody else holds it."""
-    token = outbox_claim(message_id)
-    if token is None:
-        return SendResult(Outcome.SKIPPED)
-    message = OutboxMessage.objects.select_related(
-        "notification__transition_log__actor", "recipient"
-    ).get(pk=message_id)
+class MailConnection:
+    """One connection to the mail server per process, reused while messages keep coming.
+
+    Reused only within a few seconds of its last use, well inside any server's idle
+    timeout; after any error it is dropped and the next message opens a new one.
+    """
+
+    idle_limit = 5.0
+
+    def __init__(self) -> None:
+        self._backend = None
+        self._key: tuple | None = None
+        self._used_at = 0.0
+
+    def send(self, email: EmailMultiAlternatives) -> None:
+        key = (os.getpid(), settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT)
+        if self._key != key or time.monotonic() - self._used_at > self.idle_limit:
+            self.close()
+            self._backend = get_connection(fail_silently=False)
+            self._backend.open()
+            self._key = key
+        try:
+            self._backend.send_messages([email])
+        except BaseException:
+            self.close()
+            raise
+        self._used_at = time.monotonic()
+
+    def close(self) -> None:
+        backend, self._backend, self._key = self._backend, None, None
+        if backend is not None:
+            try:
+                backend.close()
+            except Exception:  # a broken connection is being dropped anyway
+                logger.debug("outbox: closing the mail connection failed", exc_info=True)
+
+
+mail_connection = MailConnection()
+
+
+def _send_claimed(message: OutboxMessage, token: str, worker: str) -> SendResult:
     started_at = timezone.now()
     record = {"message": message, "token": token, "started_at": started_at, "worker": worker}
-    if mailbox_disabled(message.to_address):
+    if message.mailbox_disabled:
         _record(**record, outcome=DeliveryStatus.GIVEN_UP, error="mailbox disabled")
         return SendResult(Outcome.GIVEN_UP)
     try:
         email = email_render(message)
         message.subject = email.subject
-        email.send(fail_silently=False)
+        mail_connection.send(email)
     except Exception as exc:  # every failure is recorded and decided on below
         code = smtp_code_of(exc)
         error = f"{type(exc).__name__}: {exc}"
@@ -233,6 +361,21 @@ def outbox_send(*, message_id: int, worker: str = "") -> SendResult:
         return SendResult(Outcome.RETRY, retry_in=delay)
     _record(**record, outcome=DeliveryStatus.SENT)
     return SendResult(Outcome.SENT)
+
+
+def outbox_send_many(*, message_ids: list[int], worker: str = "") -> dict[int, SendResult]:
+    """Send the given outbox messages that are due and held by nobody else, each once."""
+    results = {pk: SendResult(Outcome.SKIPPED) for pk in message_ids}
+    for start in range(0, len(message_ids), CLAIM_CHUNK):
+        token, messages = outbox_claim(message_ids[start : start + CLAIM_CHUNK])
+        for message in messages:
+            results[message.pk] = _send_claimed(message, token, worker)
+    return results
+
+
+def outbox_send(*, message_id: int, worker: str = "") -> SendResult:
+    """Send one outbox message if it is due and nobody else holds it."""
+    return outbox_send_many(message_ids=[message_id], worker=worker)[message_id]
 
 
 def outbox_redispatch(*, limit: int = 1000) -> int:

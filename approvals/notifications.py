@@ -10,11 +10,11 @@ revise → the heads of the item's divisions (they draft the new revision).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -42,67 +42,67 @@ ACTION_TITLES = {
 }
 
 
-def _users_with_role(organization_id: int, roles: Iterable[Role]) -> set[int]:
-    return set(
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            memberships__organization_id=organization_id,
-            memberships__is_active=True,
-            memberships__role__in=list(roles),
-        )
-        .values_list("pk", flat=True)
+@dataclass(frozen=True)
+class Contact:
+    """A person to tell, with the address and e-mail choice read in the same query."""
+
+    user_id: int
+    email: str
+    email_mode: str
+
+
+def contacts(people: Q, *, exclude: int | None = None) -> dict[int, Contact]:
+    """The active people matching `people`, with their address and choice (no row: immediate)."""
+    users = get_user_model().objects.filter(people, is_active=True)
+    if exclude is not None:
+        users = users.exclude(pk=exclude)
+    rows = users.values_list("pk", "email", "notification_preference__email_mode").distinct()
+    return {pk: Contact(pk, email or "", mode or EmailMode.IMMEDIATE) for pk, email, mode in rows}
+
+
+def _with_role(organization_id: int, *roles: Role) -> Q:
+    return Q(
+        memberships__organization_id=organization_id,
+        memberships__is_active=True,
+        memberships__role__in=roles,
     )
 
 
-def _division_heads(item: Measure | ResultReport) -> set[int]:
-    measure = item.measure if isinstance(item, ResultReport) else item
-    return set(
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            memberships__organization_id=measure.organization_id,
-            memberships__is_active=True,
-            memberships__role=Role.DIVISION_HEAD,
-            memberships__divisions__measures=measure,
-        )
-        .values_list("pk", flat=True)
-    )
+def _person(user_id: int | None) -> Q:
+    return Q(pk=user_id) if user_id else Q(pk__in=[])
 
 
-def _history_actors(log: TransitionLog) -> set[int]:
-    return set(
-        TransitionLog.objects.filter(
-            measure_id=log.measure_id, result_report_id=log.result_report_id, actor__isnull=False
-        ).values_list("actor_id", flat=True)
-    )
-
-
-def recipients_for(log: TransitionLog) -> set[int]:
-    """The ids of the people a transition concerns, the actor left out."""
+def recipients_query(log: TransitionLog) -> Q:
+    """Who a transition concerns (see the module docstring), as one filter on people."""
     item = log.item
     org = log.organization_id
     action = Action(log.action)
     if action in (Action.SUBMIT, Action.WITHDRAW):
-        ids = _users_with_role(org, [Role.WORKING_GROUP])
-    elif action == Action.REVIEW:
-        ids = _users_with_role(org, [Role.CHIEF_EXECUTIVE])
-        ids |= set(
-            Delegation.objects.in_force()
-            .filter(organization_id=org)
-            .values_list("deputy_id", flat=True)
-        )
-    elif action == Action.RETURN:
-        ids = {item.submitted_by_id}
-    elif action == Action.APPROVE:
-        ids = _users_with_role(org, [Role.PUBLISHER]) | {item.submitted_by_id}
-    elif action == Action.PUBLISH:
-        ids = _history_actors(log) | {item.submitted_by_id}
-    else:  # revise
-        ids = _division_heads(item)
-    ids.discard(None)
-    ids.discard(log.actor_id)
-    return ids
+        return _with_role(org, Role.WORKING_GROUP)
+    if action == Action.REVIEW:
+        deputies = Delegation.objects.in_force().filter(organization_id=org).values("deputy_id")
+        return _with_role(org, Role.CHIEF_EXECUTIVE) | Q(pk__in=deputies)
+    if action == Action.RETURN:
+        return _person(item.submitted_by_id)
+    if action == Action.APPROVE:
+        return _with_role(org, Role.PUBLISHER) | _person(item.submitted_by_id)
+    if action == Action.PUBLISH:
+        actors = TransitionLog.objects.filter(
+            measure_id=log.measure_id, result_report_id=log.result_report_id, actor__isnull=False
+        ).values("actor_id")
+        return Q(pk__in=actors) | _person(item.submitted_by_id)
+    measure = item.measure if isinstance(item, ResultReport) else item
+    return Q(
+        memberships__organization_id=org,
+        memberships__is_active=True,
+        memberships__role=Role.DIVISION_HEAD,
+        memberships__divisions__measures=measure,
+    )
+
+
+def recipients_for(log: TransitionLog) -> dict[int, Contact]:
+    """The people a transition concerns, the actor left out."""
+    return contacts(recipients_query(log), exclude=log.actor_id)
 
 
 def item_path(item: Measure | ResultReport) -> str:
@@ -135,15 +135,6 @@ def item_label(item: Measure | ResultReport) -> str:
     return f"มาตรการที่ {thai.to_thai_digits(item.number)} {item.title[:120]}"
 
 
-def email_modes(user_ids: Iterable[int]) -> dict[int, str]:
-    """Each person's e-mail choice; no row means immediate."""
-    return dict(
-        NotificationPreference.objects.filter(user_id__in=list(user_ids)).values_list(
-            "user_id", "email_mode"
-        )
-    )
-
-
 @dataclass(frozen=True)
 class Draft:
     """What one inbox entry says, before it is written."""
@@ -162,20 +153,18 @@ class Draft:
     dedupe_key: str | None = None
 
 
-def notifications_write(drafts: list[Draft]) -> list[int]:
+def notifications_write(
+    drafts: list[Draft], *, people: dict[int, Contact] | None = None
+) -> list[int]:
     """Write inbox rows and, for those who want each e-mail, outbox rows; send after commit.
 
     Must run inside the caller's transaction. Returns the outbox message ids.
     """
     if not drafts:
         return []
-    users = {
-        u.pk: u
-        for u in get_user_model()
-        .objects.filter(pk__in={d.user_id for d in drafts})
-        .only("pk", "email")
-    }
-    modes = email_modes(users)
+    if people is None:
+        people = contacts(Q(pk__in={d.user_id for d in drafts}))
+    drafts = [d for d in drafts if d.user_id in people]
     now = timezone.now()
     notifications = Notification.objects.bulk_create(
         [
@@ -192,8 +181,8 @@ def notifications_write(drafts: list[Draft]) -> list[int]:
                 body=d.body,
                 url=d.url,
                 dedupe_key=d.dedupe_key,
-                digest_pending=bool(users[d.user_id].email)
-                and modes.get(d.user_id, EmailMode.IMMEDIATE) == EmailMode.DIGEST,
+                digest_pending=bool(people[d.user_id].email)
+                and people[d.user_id].email_mode == EmailMode.DIGEST,
                 created_at=now,
             )
             for d in drafts
@@ -206,15 +195,14 @@ def notifications_write(drafts: list[Draft]) -> list[int]:
                 kind=n.kind,
                 organization_id=n.organization_id,
                 recipient_id=n.user_id,
-                to_address=users[n.user_id].email,
+                to_address=people[n.user_id].email,
                 notification=n,
                 transition_log_id=n.transition_log_id,
                 next_attempt_at=now,
                 created_at=now,
             )
             for n in notifications
-            if users[n.user_id].email
-            and modes.get(n.user_id, EmailMode.IMMEDIATE) == EmailMode.IMMEDIATE
+            if people[n.user_id].email and people[n.user_id].email_mode == EmailMode.IMMEDIATE
         ]
     )
     ids = [m.pk for m in messages]
@@ -224,15 +212,15 @@ def notifications_write(drafts: list[Draft]) -> list[int]:
 
 
 def outbox_dispatch_on_commit(message_ids: list[int]) -> None:
-    from approvals.delivery import outbox_dispatch
+    from approvals.delivery import publisher
 
-    transaction.on_commit(lambda: outbox_dispatch(message_ids), robust=True)
+    transaction.on_commit(lambda: publisher.submit(message_ids), robust=True)
 
 
 def notifications_enqueue(*, log: TransitionLog) -> list[int]:
     """Tell the next people in line about a transition: inbox rows and e-mails after commit."""
-    recipients = recipients_for(log)
-    if not recipients:
+    people = recipients_for(log)
+    if not people:
         return []
     item = log.item
     action = Action(log.action)
@@ -258,8 +246,9 @@ def notifications_enqueue(*, log: TransitionLog) -> list[int]:
                 transition_log_id=log.pk,
                 dedupe_key=f"transition:{log.pk}:{user_id}",
             )
-            for user_id in sorted(recipients)
-        ]
+            for user_id in sorted(people)
+        ],
+        people=people,
     )
 
 

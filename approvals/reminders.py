@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from approvals.delivery import outbox_dispatch
+from approvals.delivery import publisher
 from approvals.models import (
     Delegation,
     EmailMode,
@@ -248,5 +248,5 @@ def digests_send(*, today: dt.date | None = None) -> int:
             )
             message_ids.append(message.pk)
     if message_ids:
-        transaction.on_commit(lambda: outbox_dispatch(message_ids), robust=True)
+        transaction.on_commit(lambda: publisher.submit(message_ids), robust=True)
     return len(message_ids)

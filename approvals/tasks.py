@@ -13,9 +13,9 @@ def outbox_deliver(message_ids: list[int]) -> dict:
     from celery import current_task
 
     worker = getattr(current_task.request, "hostname", "") or ""
+    results = delivery.outbox_send_many(message_ids=list(message_ids), worker=worker)
     counts: dict[str, int] = {}
-    for message_id in message_ids:
-        result = delivery.outbox_send(message_id=message_id, worker=worker)
+    for message_id, result in results.items():
         counts[result.outcome] = counts.get(result.outcome, 0) + 1
         if result.outcome == delivery.Outcome.RETRY:
             delivery.outbox_dispatch([message_id], countdown=result.retry_in)

@@ -192,7 +192,7 @@ def test_outbox_send_takes_back_a_message_whose_worker_died(team, settings):
     measure, people = team
     transition_perform(item=measure, action=Action.SUBMIT, actor=people["head"])
     message = OutboxMessage.objects.first()
-    assert delivery.outbox_claim(message.pk)
+    assert delivery.outbox_claim([message.pk])[1] == [message]
     assert delivery.outbox_send(message_id=message.pk).outcome == delivery.Outcome.SKIPPED
     OutboxMessage.objects.filter(pk=message.pk).update(
         claimed_until=timezone.now() - dt.timedelta(seconds=1)
