@@ -46,3 +46,33 @@ class ReasonRequired(WorkflowError):
     status = 400
     message_th = "ต้องระบุเหตุผลในการส่งกลับ"
     message_en = "A return must give a reason."
+
+
+class NotEditable(WorkflowError):
+    code = "not_editable"
+    status = 409
+    message_th = "ไม่สามารถแก้ไขรายการนี้ในสถานะปัจจุบันได้"
+    message_en = "This item cannot be changed in its current state."
+
+
+class PreconditionRequired(WorkflowError):
+    code = "precondition_required"
+    status = 428
+    message_th = "ต้องระบุรุ่นของรายการที่แก้ไข (If-Match หรือ version)"
+    message_en = "Say which version you are changing (If-Match header or a version field)."
+
+
+class ValidationFailed(WorkflowError):
+    """Input that breaks a rule of the plan; `fields` maps each field to its messages."""
+
+    code = "invalid"
+    status = 400
+    message_th = "ข้อมูลไม่ถูกต้อง"
+    message_en = "Some of the data is not valid."
+
+    def __init__(self, fields: dict | None = None, message_th=None, message_en=None):
+        self.fields = {k: [str(m) for m in v] for k, v in (fields or {}).items()}
+        super().__init__(message_th, message_en)
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "fields": self.fields}

@@ -102,6 +102,63 @@ class Delegation(models.Model):
         return f"{self.delegator} → {self.deputy}"
 
 
+class PublicationScheduleQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(done_at__isnull=True, cancelled_at__isnull=True)
+
+    def due(self, at=None):
+        return self.pending().filter(publish_at__lte=at or timezone.now())
+
+
+class PublicationSchedule(models.Model):
+    """A publisher's order to publish an approved item at a set moment (run by Celery beat)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="publication_schedules",
+        verbose_name=_("organization"),
+    )  # fmt: skip
+    measure = models.ForeignKey(
+        "workflow.Measure", on_delete=models.PROTECT, related_name="publication_schedules",
+        verbose_name=_("measure"),
+    )  # fmt: skip
+    result_report = models.ForeignKey(
+        "workflow.ResultReport", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="publication_schedules", verbose_name=_("result report"),
+    )  # fmt: skip
+    publish_at = models.DateTimeField(_("publish at"), db_index=True)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("scheduled by"),
+    )  # fmt: skip
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    done_at = models.DateTimeField(_("carried out at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    log = models.ForeignKey(
+        "audit.TransitionLog", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("transition"),
+    )  # fmt: skip
+    error_code = models.CharField(
+        _("error"), max_length=50, blank=True,
+        help_text=_("Why the publication could not be carried out, if it could not."),
+    )  # fmt: skip
+    history = HistoricalRecords()
+
+    objects = PublicationScheduleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["publish_at", "pk"]
+        verbose_name = _("publication schedule")
+        verbose_name_plural = _("publication schedules")
+
+    def __str__(self) -> str:
+        return f"{self.item} @ {self.publish_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def item(self):
+        return self.result_report if self.result_report_id else self.measure
+
+
 # Notifications: the in-app inbox, the e-mail outbox and what each person chose.
 
 

@@ -72,9 +72,9 @@ def _person(user_id: int | None) -> Q:
     return Q(pk=user_id) if user_id else Q(pk__in=[])
 
 
-def recipients_query(log: TransitionLog) -> Q:
+def recipients_query(log: TransitionLog, item: Measure | ResultReport | None = None) -> Q:
     """Who a transition concerns (see the module docstring), as one filter on people."""
-    item = log.item
+    item = item or log.item
     org = log.organization_id
     action = Action(log.action)
     if action in (Action.SUBMIT, Action.WITHDRAW):
@@ -100,9 +100,11 @@ def recipients_query(log: TransitionLog) -> Q:
     )
 
 
-def recipients_for(log: TransitionLog) -> dict[int, Contact]:
+def recipients_for(
+    log: TransitionLog, item: Measure | ResultReport | None = None
+) -> dict[int, Contact]:
     """The people a transition concerns, the actor left out."""
-    return contacts(recipients_query(log), exclude=log.actor_id)
+    return contacts(recipients_query(log, item), exclude=log.actor_id)
 
 
 def item_path(item: Measure | ResultReport) -> str:
@@ -217,12 +219,17 @@ def outbox_dispatch_on_commit(message_ids: list[int]) -> None:
     transaction.on_commit(lambda: publisher.submit(message_ids), robust=True)
 
 
-def notifications_enqueue(*, log: TransitionLog) -> list[int]:
-    """Tell the next people in line about a transition: inbox rows and e-mails after commit."""
-    people = recipients_for(log)
+def notifications_enqueue(
+    *, log: TransitionLog, item: Measure | ResultReport | None = None
+) -> list[int]:
+    """Tell the next people in line about a transition: inbox rows and e-mails after commit.
+
+    `item` is the transition's item when the caller has it at hand (saves a query).
+    """
+    item = item or log.item
+    people = recipients_for(log, item)
     if not people:
         return []
-    item = log.item
     action = Action(log.action)
     title, title_en = ACTION_TITLES[action]
     label = item_label(item)

@@ -2,17 +2,35 @@
 
 Every entry point (API, pages, admin, commands, tasks) asks here through the
 services; nothing else decides.
+
+What a person holds in an organization with respect to one item (their roles,
+whether they head one of its divisions, the delegation they act under) is read
+in ONE query, `Facts`; the services read it in the same query that locks the
+item (`facts_annotations`), so a transition costs the same number of queries
+however many memberships or divisions there are.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from approvals.exceptions import NotPermitted
+from approvals.exceptions import NotEditable, NotPermitted
 from approvals.models import Delegation, Membership, Role
 from workflow.models import Action, Measure, ResultReport, State
+
+# What an edit touches: a measure's own fields and methods, or one part of a result report.
+EDIT_PARTS = ("measure", "items", "evidence", "recommendations")
+
+# In which state each part may be edited, and in which roles.
+_EDITABLE = {
+    "measure": (State.DRAFTED, (Role.DIVISION_HEAD, Role.WORKING_GROUP)),
+    "items": (State.DRAFTED, (Role.DIVISION_HEAD,)),
+    "evidence": (State.DRAFTED, (Role.DIVISION_HEAD,)),
+    "recommendations": (State.SUBMITTED, (Role.WORKING_GROUP,)),
+}
 
 
 @dataclass(frozen=True)
@@ -20,11 +38,133 @@ class Authority:
     """The role an action is taken in, and the delegation it rests on, if any."""
 
     role: Role
-    delegation: Delegation | None = None
+    delegation_id: int | None = None
+
+    @property
+    def delegation(self) -> Delegation | None:
+        return Delegation.objects.get(pk=self.delegation_id) if self.delegation_id else None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What one person holds in the organization of one item, read in one query."""
+
+    roles: frozenset[str] = frozenset()
+    heads_division: bool = False
+    delegation_id: int | None = None
+
+    @property
+    def is_member(self) -> bool:
+        return bool(self.roles) or self.delegation_id is not None
+
+    def has(self, role: Role) -> bool:
+        return role.value in self.roles
+
+    def chief_executive(self) -> Authority | None:
+        if self.has(Role.CHIEF_EXECUTIVE):
+            return Authority(Role.CHIEF_EXECUTIVE)
+        if self.delegation_id is not None:
+            return Authority(Role.CHIEF_EXECUTIVE, self.delegation_id)
+        return None
+
+
+NO_FACTS = Facts()
+_PREFIX = "_auth_"
+
+
+def _authenticated(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.pk)
+
+
+def facts_annotations(user, *, organization_ref: str, measure_ref: str, at=None) -> dict:
+    """Subquery annotations that answer `Facts` for `user` on each row of an item queryset.
+
+    `organization_ref` and `measure_ref` name the row's organization and measure
+    (e.g. "organization_id" and "pk" for measures). Read them back with `facts_from`.
+    """
+    if not _authenticated(user):
+        return {}
+    at = at or timezone.now()
+    org = OuterRef(organization_ref)
+    mine = Membership.objects.filter(user_id=user.pk, organization_id=org, is_active=True)
+    annotations = {f"{_PREFIX}{role.value}": Exists(mine.filter(role=role.value)) for role in Role}
+    item_divisions = Measure.divisions.through.objects.filter(
+        measure_id=OuterRef(OuterRef(measure_ref))
+    ).values("division_id")
+    annotations[f"{_PREFIX}heads"] = Exists(
+        Membership.divisions.through.objects.filter(
+            membership__user_id=user.pk,
+            membership__organization_id=org,
+            membership__role=Role.DIVISION_HEAD,
+            membership__is_active=True,
+            division_id__in=item_divisions,
+        )
+    )
+    delegator_is_chief = Membership.objects.filter(
+        user_id=OuterRef("delegator_id"),
+        organization_id=OuterRef("organization_id"),
+        role=Role.CHIEF_EXECUTIVE,
+        is_active=True,
+    )
+    annotations[f"{_PREFIX}delegation"] = Subquery(
+        Delegation.objects.in_force(at)
+        .filter(Exists(delegator_is_chief), organization_id=org, deputy_id=user.pk)
+        .order_by("-starts_at", "-pk")
+        .values("pk")[:1]
+    )
+    return annotations
+
+
+def facts_from(row) -> Facts:
+    """The `Facts` a row annotated by `facts_annotations` carries."""
+    values = row.__dict__
+    if f"{_PREFIX}heads" not in values:
+        return NO_FACTS
+    return Facts(
+        roles=frozenset(r.value for r in Role if values.get(f"{_PREFIX}{r.value}")),
+        heads_division=bool(values[f"{_PREFIX}heads"]),
+        delegation_id=values.get(f"{_PREFIX}delegation"),
+    )
+
+
+def item_refs(model) -> dict:
+    if model is ResultReport:
+        return {"organization_ref": "measure__organization_id", "measure_ref": "measure_id"}
+    return {"organization_ref": "organization_id", "measure_ref": "pk"}
+
+
+def with_facts(queryset, user):
+    """A measure or result report queryset whose rows carry the user's `Facts`."""
+    return queryset.annotate(**facts_annotations(user, **item_refs(queryset.model)))
+
+
+def facts_for(user, item: Measure | ResultReport) -> Facts:
+    """The user's facts on `item`: from the row if it was read with them, else one query."""
+    if not _authenticated(user):
+        return NO_FACTS
+    cached = item.__dict__.get("_auth_facts")
+    if cached and cached[0] == user.pk:
+        return cached[1]
+    model = type(item)
+    keys = list(facts_annotations(user, **item_refs(model)))
+    values = with_facts(model.objects.filter(pk=item.pk), user).values(*keys).first() or {}
+    facts = Facts(
+        roles=frozenset(r.value for r in Role if values.get(f"{_PREFIX}{r.value}")),
+        heads_division=bool(values.get(f"{_PREFIX}heads")),
+        delegation_id=values.get(f"{_PREFIX}delegation"),
+    )
+    remember_facts(item, user, facts)
+    return facts
+
+
+def remember_facts(item, user, facts: Facts) -> None:
+    """Keep `facts` on the instance so later checks on it cost no query."""
+    if _authenticated(user):
+        item.__dict__["_auth_facts"] = (user.pk, facts)
 
 
 def memberships_of(user, organization_id: int) -> list[Membership]:
-    if not user or not user.is_authenticated:
+    if not _authenticated(user):
         return []
     cache = user.__dict__.setdefault("_itaflow_memberships", {})
     if organization_id not in cache:
@@ -44,12 +184,18 @@ def roles_of(user, organization_id: int) -> set[Role]:
 
 
 def delegation_in_force(user, organization_id: int, at=None) -> Delegation | None:
-    if not user or not user.is_authenticated:
+    if not _authenticated(user):
         return None
+    delegator_is_chief = Membership.objects.filter(
+        user_id=OuterRef("delegator_id"),
+        organization_id=organization_id,
+        role=Role.CHIEF_EXECUTIVE,
+        is_active=True,
+    )
     return (
         Delegation.objects.in_force(at)
-        .filter(organization_id=organization_id, deputy=user)
-        .order_by("-starts_at")
+        .filter(Exists(delegator_is_chief), organization_id=organization_id, deputy=user)
+        .order_by("-starts_at", "-pk")
         .first()
     )
 
@@ -69,59 +215,137 @@ def item_division_ids(item: Measure | ResultReport) -> set[int]:
 
 
 def heads_division_of(user, item: Measure | ResultReport) -> bool:
-    return bool(division_ids_of(user, item.organization_id) & item_division_ids(item))
+    return facts_for(user, item).heads_division
 
 
-def _chief_executive(user, organization_id: int) -> Authority | None:
-    if any(m.role == Role.CHIEF_EXECUTIVE for m in memberships_of(user, organization_id)):
-        return Authority(Role.CHIEF_EXECUTIVE)
-    delegation = delegation_in_force(user, organization_id, timezone.now())
-    if delegation:
-        return Authority(Role.CHIEF_EXECUTIVE, delegation)
-    return None
-
-
-def _has(user, organization_id: int, role: Role) -> Authority | None:
-    if any(m.role == role for m in memberships_of(user, organization_id)):
-        return Authority(role)
-    return None
-
-
-def transition_authority(user, item: Measure | ResultReport, action: Action) -> Authority | None:
+def transition_authority(
+    user, item: Measure | ResultReport, action: Action, facts: Facts | None = None
+) -> Authority | None:
     """The authority under which `user` may take `action` on `item` now, or None.
 
     The state itself is checked by the FSM; this only answers "is it theirs to do".
     The one who submitted an item never reviews, returns or approves it.
     """
-    org = item.organization_id
+    if not _authenticated(user):
+        return None
+    action = Action(action)
+    facts = facts if facts is not None else facts_for(user, item)
+    is_report = isinstance(item, ResultReport)
     submitted_by_user = item.submitted_by_id is not None and item.submitted_by_id == user.pk
     if action == Action.SUBMIT:
-        return Authority(Role.DIVISION_HEAD) if heads_division_of(user, item) else None
+        return Authority(Role.DIVISION_HEAD) if facts.heads_division else None
     if action == Action.WITHDRAW:
-        if submitted_by_user and heads_division_of(user, item):
+        if submitted_by_user and facts.heads_division:
             return Authority(Role.DIVISION_HEAD)
         return None
     if action == Action.REVISE:
-        if heads_division_of(user, item):
+        if facts.heads_division:
             return Authority(Role.DIVISION_HEAD)
-        return _has(user, org, Role.WORKING_GROUP)
+        if not is_report and facts.has(Role.WORKING_GROUP):
+            return Authority(Role.WORKING_GROUP)
+        return None
     if action == Action.PUBLISH:
-        return _has(user, org, Role.PUBLISHER)
+        return Authority(Role.PUBLISHER) if facts.has(Role.PUBLISHER) else None
     if submitted_by_user:
         return None  # separation of duties
-    if action == Action.REVIEW:
-        return _has(user, org, Role.WORKING_GROUP)
-    if action == Action.RETURN:
-        if item.state == State.SUBMITTED:
-            return _has(user, org, Role.WORKING_GROUP)
-        return _chief_executive(user, org)
-    if action == Action.APPROVE:
-        return _chief_executive(user, org)
+    if action == Action.REVIEW or (action == Action.RETURN and item.state == State.SUBMITTED):
+        return Authority(Role.WORKING_GROUP) if facts.has(Role.WORKING_GROUP) else None
+    if action in (Action.RETURN, Action.APPROVE):
+        return facts.chief_executive()
     return None
 
 
-def authorize_transition(user, item: Measure | ResultReport, action: Action) -> Authority:
-    authority = transition_authority(user, item, action)
+def authorize_transition(
+    user, item: Measure | ResultReport, action: Action, facts: Facts | None = None
+) -> Authority:
+    authority = transition_authority(user, item, action, facts)
     if authority is None:
         raise NotPermitted()
     return authority
+
+
+def actions_available(user, item: Measure | ResultReport) -> list[Action]:
+    """The transitions `user` may take on `item` now (state and authority both allow)."""
+    from django_fsm import can_proceed
+
+    facts = facts_for(user, item)
+    return [
+        action
+        for action in Action
+        if can_proceed(getattr(item, action.method_name))
+        and transition_authority(user, item, action, facts) is not None
+    ]
+
+
+def authorize_edit(
+    user, item: Measure | ResultReport, part: str = "measure", facts: Facts | None = None
+) -> Authority:
+    """The authority under which `user` may change `part` of `item` now.
+
+    Raises NotPermitted when no role of theirs may ever edit that part, and
+    NotEditable when one may but not in the item's current state.
+    """
+    if part not in EDIT_PARTS:
+        raise ValueError(f"unknown part {part!r}")
+    if isinstance(item, Measure) != (part == "measure"):
+        raise ValueError(f"part {part!r} does not belong to {type(item).__name__}")
+    facts = facts if facts is not None else facts_for(user, item)
+    state, roles = _EDITABLE[part]
+    authority = None
+    for role in roles:
+        if role == Role.DIVISION_HEAD and facts.heads_division:
+            authority = Authority(Role.DIVISION_HEAD)
+            break
+        if role != Role.DIVISION_HEAD and facts.has(role):
+            authority = Authority(role)
+            break
+    if authority is None:
+        raise NotPermitted()
+    if item.state != state:
+        raise NotEditable()
+    return authority
+
+
+def may_edit(user, item: Measure | ResultReport, part: str = "measure") -> bool:
+    try:
+        authorize_edit(user, item, part)
+    except (NotPermitted, NotEditable):
+        return False
+    return True
+
+
+def authorize_measure_create(user, organization_id: int, division_ids) -> Authority:
+    """Working group members draft any measure; division heads only their divisions' ones."""
+    roles = roles_of(user, organization_id)
+    if Role.WORKING_GROUP in roles:
+        return Authority(Role.WORKING_GROUP)
+    if Role.DIVISION_HEAD in roles and set(division_ids) & division_ids_of(user, organization_id):
+        return Authority(Role.DIVISION_HEAD)
+    raise NotPermitted()
+
+
+def authorize_admin(user, organization_id: int) -> Authority:
+    """Organization admins manage divisions, memberships and delegations."""
+    if Role.ADMIN in roles_of(user, organization_id):
+        return Authority(Role.ADMIN)
+    raise NotPermitted()
+
+
+def organization_ids_visible_to(user) -> set[int]:
+    """The organizations whose data `user` may read: active memberships, delegations in force."""
+    if not _authenticated(user):
+        return set()
+    cached = user.__dict__.get("_itaflow_visible_orgs")
+    if cached is None:
+        now = timezone.now()
+        cached = set(
+            Membership.objects.filter(user_id=user.pk, is_active=True).values_list(
+                "organization_id", flat=True
+            )
+        ) | set(
+            Delegation.objects.in_force(now)
+            .filter(Q(deputy_id=user.pk))
+            .values_list("organization_id", flat=True)
+        )
+        user.__dict__["_itaflow_visible_orgs"] = cached
+    return cached

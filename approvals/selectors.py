@@ -1,10 +1,98 @@
-"""Reads of approvals, with their joins already applied."""
+"""Reads for the approvals app: work queues, the inbox."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 
-from approvals.models import EmailMode, MailboxHealth, Notification, NotificationPreference
+from approvals.models import (
+    Delegation,
+    EmailMode,
+    MailboxHealth,
+    Membership,
+    Notification,
+    NotificationPreference,
+    Role,
+)
+from workflow.models import Measure, ResultReport, State
+
+# What each role is waiting to do, and in which state the item waits for it.
+QUEUE_STEPS = {
+    Role.DIVISION_HEAD: (State.DRAFTED, ["submit"]),
+    Role.WORKING_GROUP: (State.SUBMITTED, ["review", "return"]),
+    Role.CHIEF_EXECUTIVE: (State.REVIEWED, ["approve", "return"]),
+    Role.PUBLISHER: (State.APPROVED, ["publish"]),
+}
+
+
+def queue_for(user, *, limit: int = 200) -> list[dict]:
+    """Items waiting for `user` now, per role held: "waiting for me".
+
+    Division heads: drafted items of their divisions; the working group: submitted
+    items; the chief executive or a deputy in force: reviewed items; publishers:
+    approved items. Items the person submitted are left out of the steps they may
+    not take (separation of duties). A fixed number of queries.
+    """
+    if not user or not user.is_authenticated:
+        return []
+    memberships = list(
+        Membership.objects.filter(user=user, is_active=True).prefetch_related("divisions")
+    )
+    orgs: dict[Role, set[int]] = {role: set() for role in QUEUE_STEPS}
+    head_divisions: set[int] = set()
+    for membership in memberships:
+        role = Role(membership.role)
+        if role in orgs:
+            orgs[role].add(membership.organization_id)
+        if role == Role.DIVISION_HEAD:
+            head_divisions |= {d.pk for d in membership.divisions.all()}
+    orgs[Role.CHIEF_EXECUTIVE] |= set(
+        Delegation.objects.in_force()
+        .filter(
+            deputy=user,
+            organization__memberships__user_id=F("delegator_id"),
+            organization__memberships__role=Role.CHIEF_EXECUTIVE,
+            organization__memberships__is_active=True,
+        )
+        .values_list("organization_id", flat=True)
+    )
+    entries: list[dict] = []
+    for model, org_field, division_field in (
+        (Measure, "organization_id", "divisions"),
+        (ResultReport, "measure__organization_id", "measure__divisions"),
+    ):
+        conditions = Q(pk__in=[])
+        role_of_state = {}
+        for role, (state, _actions) in QUEUE_STEPS.items():
+            if role == Role.DIVISION_HEAD:
+                if head_divisions:
+                    conditions |= Q(state=state, **{f"{division_field}__in": head_divisions})
+                    role_of_state[state] = role
+                continue
+            if orgs[role]:
+                condition = Q(state=state, **{f"{org_field}__in": orgs[role]})
+                if role != Role.PUBLISHER:
+                    condition &= ~Q(submitted_by_id=user.pk)
+                conditions |= condition
+                role_of_state[state] = role
+        queryset = model.objects.filter(conditions).distinct().order_by("updated_at", "pk")
+        if model is ResultReport:
+            queryset = queryset.select_related("measure", "reporting_round")
+        for item in queryset[:limit]:
+            role = role_of_state[item.state]
+            entries.append(
+                {
+                    "kind": "measure" if model is Measure else "result_report",
+                    "id": item.pk,
+                    "organization": item.organization_id,
+                    "title": str(item),
+                    "state": item.state,
+                    "version": item.version,
+                    "role": role.value,
+                    "actions": QUEUE_STEPS[role][1],
+                    "updated_at": item.updated_at,
+                }
+            )
+    return entries
 
 
 def inbox_for(user, *, unread_only: bool = False) -> QuerySet[Notification]:

@@ -1,10 +1,11 @@
-"""Celery tasks of approvals: thin, take ids, safe to run twice."""
+"""Celery tasks of approvals: thin, take ids, idempotent, calling services."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
 from approvals import delivery, reminders
+from approvals.services import publication_schedules_run
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -38,3 +39,9 @@ def reminders_send() -> int:
 def digests_send() -> int:
     """Daily: one e-mail per person who chose the digest, with what came since the last one."""
     return reminders.digests_send()
+
+
+@shared_task(name="approvals.tasks.scheduled_publications_run")
+def scheduled_publications_run() -> int:
+    """Publish what publishers scheduled for now or earlier (Celery beat, every minute)."""
+    return publication_schedules_run()

@@ -137,7 +137,7 @@ def test_digests_send_mails_one_digest_per_person_per_day(plan):
 
 def test_beat_schedule_runs_redispatch_reminders_and_digests():
     tasks = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
-    assert tasks == {
+    assert tasks >= {
         "approvals.tasks.outbox_redispatch",
         "approvals.tasks.reminders_send",
         "approvals.tasks.digests_send",

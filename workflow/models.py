@@ -193,6 +193,11 @@ class WorkflowItem(models.Model):
     class Meta:
         abstract = True
 
+    def clean_fields(self, exclude=None):
+        # A protected FSMField refuses the re-assignment clean_fields makes; the state
+        # is never user input anyway.
+        super().clean_fields(exclude={*(exclude or ()), "state"})
+
     @transition(field=state, source=State.DRAFTED, target=State.SUBMITTED)
     def submit(self) -> None:
         pass

@@ -45,6 +45,24 @@ def to_arabic_digits(value: str) -> str:
     return value.translate(_TO_ARABIC)
 
 
+_DIGIT_RUN = re.compile(r"[0-9๐-๙]+")
+
+
+def unify_digits(text: str) -> str:
+    """Write each number in one script: a run mixing ๐–๙ and 0–9 (a PDF artefact) turns Thai.
+
+    Runs written wholly in Arabic digits (`COVID-19`, `ITA 2564`) are left as they are.
+    """
+
+    def repair(match: re.Match) -> str:
+        run = match.group()
+        if run.isascii() or not any(c in "0123456789" for c in run):
+            return run
+        return to_thai_digits(run)
+
+    return _DIGIT_RUN.sub(repair, text)
+
+
 def normalize_text(text: str) -> str:
     """Repair what PDF extraction does to Thai text.
 
@@ -122,6 +140,7 @@ class PeriodError(ValueError):
 def parse_month(text: str) -> dt.date:
     """`ต.ค.๒๕๖๓`, `ต.ค. 2563`, `ตุลาคม ๒๕๖๓` → 1 Oct 2020."""
     cleaned = to_arabic_digits(normalize_text(text))
+    cleaned = re.sub(r"(?<=\d) (?=\d)", "", cleaned)  # `๒๕ ๖๓`: a year wrapped at a line end
     for index, name in enumerate(MONTH_NAMES):
         if cleaned.startswith(name):
             cleaned = MONTH_ABBREVIATIONS[index] + cleaned[len(name) :]

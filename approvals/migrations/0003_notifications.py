@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('approvals', '0001_initial'),
+        ('approvals', '0002_workflow_api'),
         ('audit', '0001_initial'),
         ('workflow', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

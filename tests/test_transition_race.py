@@ -1,0 +1,94 @@
+"""Two people take the same action on the same item at the same moment: exactly one wins."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from approvals.exceptions import StaleVersion, TransitionNotAllowed
+from approvals.models import Role
+from approvals.services import transition_perform
+from audit.models import TransitionLog
+from tests.factories import MeasureFactory, MembershipFactory, UserFactory
+from tests.roles import world_build
+from workflow.models import Measure, State
+
+ROUNDS = 50
+
+
+def _race(item, actors, **kwargs) -> list[str]:
+    """Run transition_perform from one thread per actor, each on its own connection."""
+    barrier = threading.Barrier(len(actors))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def act(actor):
+        try:
+            barrier.wait()
+            transition_perform(item=item, actor=actor, **kwargs)
+            outcome = "ok"
+        except (TransitionNotAllowed, StaleVersion) as error:
+            outcome = error.code
+        except Exception as error:  # reported, so a failure says what happened
+            outcome = f"{type(error).__name__}: {error}"
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=act, args=(actor,)) for actor in actors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(outcomes)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_transition_race_exactly_one_review_wins_each_time():
+    # given two working group members and fifty submitted measures
+    world = world_build()
+    second = UserFactory(username="working_group_2")
+    MembershipFactory(user=second, organization=world.organization, role=Role.WORKING_GROUP)
+    measures = [
+        MeasureFactory(
+            organization=world.organization,
+            fiscal_year=world.fiscal_year,
+            divisions=[world.division],
+            state=State.SUBMITTED,
+            submitted_by=world["head"],
+        )
+        for _ in range(ROUNDS)
+    ]
+
+    # when both review each measure at the same moment
+    results = [_race(m, [world["working_group"], second], action="review") for m in measures]
+
+    # then each time exactly one succeeded and the other was told it came too late
+    assert results == [["ok", "transition_not_allowed"]] * ROUNDS
+    assert TransitionLog.objects.filter(action="review").count() == ROUNDS
+    assert set(Measure.objects.values_list("state", "version")) == {(State.REVIEWED, 2)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_transition_race_stale_version_loses_with_a_conflict():
+    # given two heads of the division holding version 1 of the same drafted measures
+    world = world_build()
+    measures = [
+        MeasureFactory(
+            organization=world.organization,
+            fiscal_year=world.fiscal_year,
+            divisions=[world.division],
+        )
+        for _ in range(ROUNDS)
+    ]
+
+    # when both submit version 1 at the same moment
+    results = [
+        _race(m, [world["head"], world["submitter"]], action="submit", expected_version=1)
+        for m in measures
+    ]
+
+    # then one wins, the other's version is stale
+    assert results == [["ok", "stale_version"]] * ROUNDS
+    assert TransitionLog.objects.filter(action="submit").count() == ROUNDS

@@ -1,0 +1,103 @@
+"""Demo data: อบต.เขาทอง, one person per role, FY 2564 with two rounds, the seed report."""
+
+import datetime as dt
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from approvals.models import Delegation, Membership, Role
+from workflow.importing import report_import
+from workflow.models import Division, FiscalYear, Organization, ReportingRound
+
+SEED_REPORT = (
+    Path(__file__).resolve().parents[2] / "fixtures" / "khao-thong-2564-measures-report.txt"
+)
+DIVISIONS = ["สำนักปลัด", "กองคลัง", "กองช่าง", "กองการศึกษา ศาสนาและวัฒนธรรม"]
+DEMO_PASSWORD = "itaflow-2564"
+
+# username, first name, role, divisions headed
+PEOPLE = [
+    ("palad", "หัวหน้าสำนักปลัด", Role.DIVISION_HEAD, ["สำนักปลัด"]),
+    ("klang", "ผู้อำนวยการกองคลัง", Role.DIVISION_HEAD, ["กองคลัง"]),
+    ("chang", "ผู้อำนวยการกองช่าง", Role.DIVISION_HEAD, ["กองช่าง"]),
+    ("suksa", "ผู้อำนวยการกองการศึกษาฯ", Role.DIVISION_HEAD, ["กองการศึกษา ศาสนาและวัฒนธรรม"]),
+    ("working", "คณะทำงาน ITA", Role.WORKING_GROUP, []),
+    ("working2", "คณะทำงาน ITA (2)", Role.WORKING_GROUP, []),
+    ("nayok", "นายก อบต.เขาทอง", Role.CHIEF_EXECUTIVE, []),
+    ("deputy", "รองนายก อบต.เขาทอง", None, []),
+    ("publisher", "เจ้าหน้าที่เว็บไซต์", Role.PUBLISHER, []),
+    ("auditor", "ผู้ตรวจสอบภายใน", Role.AUDITOR, []),
+    ("orgadmin", "ผู้ดูแลระบบ อบต.", Role.ADMIN, []),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo organization อบต.เขาทอง with its people and the FY 2564 report."
+
+    def handle(self, *args, **options):
+        if Organization.objects.filter(slug="khao-thong").exists():
+            self.stdout.write("อบต.เขาทอง exists already; nothing to do.")
+            self._print_people()
+            return
+        with transaction.atomic():
+            org = Organization.objects.create(
+                name="องค์การบริหารส่วนตำบลเขาทอง",
+                short_name="อบต.เขาทอง",
+                slug="khao-thong",
+                province="นครสวรรค์",
+            )
+            divisions = {
+                name: Division.objects.create(organization=org, name=name) for name in DIVISIONS
+            }
+            year, _ = FiscalYear.objects.get_or_create(year=2564)
+            ReportingRound.objects.create(
+                organization=org, fiscal_year=year, name="รอบ 6 เดือน", months=6,
+                due_on=dt.date(2021, 4, 30),
+            )  # fmt: skip
+            final_round = ReportingRound.objects.create(
+                organization=org, fiscal_year=year, name="รอบ 12 เดือน", months=12,
+                due_on=dt.date(2021, 10, 31),
+            )  # fmt: skip
+            User = get_user_model()
+            for username, first_name, role, headed in PEOPLE:
+                user = User.objects.create_user(
+                    username=username,
+                    password=DEMO_PASSWORD,
+                    first_name=first_name,
+                    email=f"{username}@khaothong.go.th",
+                    is_staff=role == Role.ADMIN,
+                    is_superuser=role == Role.ADMIN,
+                )
+                if role:
+                    membership = Membership.objects.create(user=user, organization=org, role=role)
+                    membership.divisions.set([divisions[name] for name in headed])
+            Delegation.objects.create(
+                organization=org,
+                delegator=User.objects.get(username="nayok"),
+                deputy=User.objects.get(username="deputy"),
+                starts_at=timezone.now(),
+                ends_at=timezone.now() + dt.timedelta(days=30),
+                reason="ปฏิบัติราชการแทนนายก อบต. (ตัวอย่าง)",
+            )
+            result = report_import(
+                source=SEED_REPORT,
+                organization=org,
+                fiscal_year=year,
+                reporting_round=final_round,
+                actor=User.objects.get(username="working"),
+                source_name=SEED_REPORT.name,
+            )
+        self.stdout.write(self.style.SUCCESS(f"Imported {result}"))
+        self._print_people()
+
+    def _print_people(self):
+        self.stdout.write(f"\nDemo accounts (password for all: {DEMO_PASSWORD}):")
+        for username, first_name, role, headed in PEOPLE:
+            label = (
+                role.label if role else "deputy: acts as chief executive while delegated (30 days)"
+            )
+            suffix = f" — {', '.join(headed)}" if headed else ""
+            self.stdout.write(f"  {username:<10} {first_name} · {label}{suffix}")
