@@ -255,24 +255,26 @@ def _record(
         fields["next_attempt_at"] = now + timedelta(seconds=retry_in or 0)
     else:
         fields["given_up_at"] = now
-    with transaction.atomic():
-        OutboxMessage.objects.filter(pk=message.pk, claim_token=token).update(**fields)
-        DeliveryAttempt.objects.create(
-            message=message,
-            number=message.attempts,
-            started_at=started_at,
-            finished_at=now,
-            outcome=outcome,
-            smtp_code=smtp_code,
-            error=error[:2000],
-            worker=worker[:200],
+    # The status first, on its own (autocommit: two round trips, not four): it is what
+    # keeps a sent message from being sent again. A crash right after it loses only
+    # the attempt row, never the fact that the message went out.
+    OutboxMessage.objects.filter(pk=message.pk, claim_token=token).update(**fields)
+    DeliveryAttempt.objects.create(
+        message=message,
+        number=message.attempts,
+        started_at=started_at,
+        finished_at=now,
+        outcome=outcome,
+        smtp_code=smtp_code,
+        error=error[:2000],
+        worker=worker[:200],
+    )
+    if outcome == DeliveryStatus.GIVEN_UP:
+        mailbox_failure_record(address=message.to_address, error=error)
+    elif outcome == DeliveryStatus.SENT and getattr(message, "mailbox_failures", 0):
+        MailboxHealth.objects.filter(address=message.to_address.lower()).update(
+            consecutive_failures=0, last_sent_at=now
         )
-        if outcome == DeliveryStatus.GIVEN_UP:
-            mailbox_failure_record(address=message.to_address, error=error)
-        elif outcome == DeliveryStatus.SENT and getattr(message, "mailbox_failures", 0):
-            MailboxHealth.objects.filter(address=message.to_address.lower()).update(
-                consecutive_failures=0, last_sent_at=now
-            )
 
 
 def mailbox_failure_record(*, address: str, error: str) -> MailboxHealth:
