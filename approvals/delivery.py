@@ -27,8 +27,7 @@ from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -151,6 +150,17 @@ def retry_delay(attempt: int) -> float:
 
 
 CLAIM_CHUNK = 20
+# What sending reads: the message, its inbox entry, the transition, who acted, to whom.
+MESSAGE_FIELDS = (
+    "id", "idempotency_key", "kind", "to_address", "attempts", "payload", "subject",
+    "recipient__username", "recipient__first_name", "recipient__last_name",
+    "notification__title", "notification__title_en", "notification__url",
+    "notification__transition_log__comment", "notification__transition_log__created_at",
+    "notification__transition_log__system_actor",
+    "notification__transition_log__actor__username",
+    "notification__transition_log__actor__first_name",
+    "notification__transition_log__actor__last_name",
+)  # fmt: skip
 
 
 def outbox_claim(message_ids: list[int]) -> tuple[str, list[OutboxMessage]]:
@@ -171,19 +181,23 @@ def outbox_claim(message_ids: list[int]) -> tuple[str, list[OutboxMessage]]:
     )
     if not claimed:
         return token, []
-    mailbox = MailboxHealth.objects.filter(address=Lower(OuterRef("to_address")))
-    messages = (
+    messages = list(
         OutboxMessage.objects.filter(pk__in=message_ids, claim_token=token)
         .select_related("notification__transition_log__actor", "recipient")
-        .annotate(
-            mailbox_disabled=Exists(mailbox.filter(disabled_at__isnull=False)),
-            mailbox_failures=Coalesce(
-                Subquery(mailbox.values("consecutive_failures")[:1]), Value(0)
-            ),
-        )
+        .only(*MESSAGE_FIELDS)
         .order_by("pk")
     )
-    return token, list(messages)
+    health = {
+        address: (failures, disabled_at)
+        for address, failures, disabled_at in MailboxHealth.objects.filter(
+            address__in={m.to_address.lower() for m in messages}
+        ).values_list("address", "consecutive_failures", "disabled_at")
+    }
+    for message in messages:
+        failures, disabled_at = health.get(message.to_address.lower(), (0, None))
+        message.mailbox_failures = failures
+        message.mailbox_disabled = disabled_at is not None
+    return token, messages
 
 
 def smtp_code_of(exc: BaseException) -> int | None:

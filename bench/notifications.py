@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +34,59 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests import celery_harness  # noqa: E402  (the same real services as the worker tests)
+
+
+class SinkProcess:
+    """bench/smtp_sink.py in a process of its own, so this busy process does not slow it."""
+
+    def __init__(self) -> None:
+        self.port = celery_harness.free_port()
+        self.path = Path(tempfile.mkdtemp(prefix="itaflow-bench-")) / "mail.log"
+        self.path.touch()
+        self.process: subprocess.Popen | None = None
+        self.offset = 0
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "smtp_sink.py"), str(self.port), str(self.path)],
+            stdout=subprocess.PIPE,
+        )
+        assert self.process.stdout.readline().strip() == b"ready"
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def reset(self) -> None:
+        self.offset = self.path.stat().st_size
+
+    def received(self) -> list[tuple[float, str]]:
+        with open(self.path, "rb") as handle:
+            handle.seek(self.offset)
+            lines = handle.read().decode().splitlines()
+        return [(float(at), key) for at, key in (line.split(" ", 1) for line in lines if line)]
+
+    def count(self) -> int:
+        return len(self.received())
+
+
+def cpu_seconds_of_group(pgid: int) -> float:
+    """User + system CPU time of every live process in a process group (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state ppid pgrp …
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -52,11 +106,12 @@ def main() -> None:
 
     redis_server = celery_harness.RedisServer()
     redis_server.start()
-    smtp = celery_harness.SmtpServer()
+    smtp = SinkProcess()
     smtp.start()
     os.environ["REDIS_URL"] = redis_server.url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     os.environ["LOG_LEVEL"] = "WARNING"
+    os.environ["DEBUG"] = "false"  # as in production: no query log kept in memory
 
     import django
     from django.conf import settings
@@ -79,6 +134,7 @@ def main() -> None:
             REDIS_URL=redis_server.url,
             EMAIL_URL=smtp.url,
             LOG_LEVEL="WARNING",
+            DEBUG="false",
         )
         worker = celery_harness.CeleryWorker(env, tempfile.mkdtemp(prefix="itaflow-bench-"))
         figures = run(args, worker, smtp, redis_server)
@@ -130,18 +186,14 @@ def run(args, worker, smtp, redis_server) -> dict:
         states[item.pk] = "submitted" if action == Action.SUBMIT else "drafted"
 
     def delivered_latencies() -> list[float]:
-        out = []
-        for received in list(smtp.handler.received):
-            log_id = int(received.key.split(":")[1])
-            out.append((received.at - commits[log_id]) * 1000)
-        return out
+        return [(at - commits[int(key.split(":")[1])]) * 1000 for at, key in smtp.received()]
 
     # 1. latency at a steady rate
     worker.start()
     for i in range(20):  # warm up connections and caches on both sides
         one(i)
-    celery_harness.wait_for(lambda: len(smtp.handler.keys()) >= 20, timeout=60)
-    smtp.handler.reset()
+    celery_harness.wait_for(lambda: smtp.count() >= 20, timeout=60)
+    smtp.reset()
     commits.clear()
     interval = 1 / args.rate
     start = time.perf_counter()
@@ -152,26 +204,26 @@ def run(args, worker, smtp, redis_server) -> dict:
             time.sleep(delay)
         one(i)
     offered = args.transitions / (time.perf_counter() - start)
-    celery_harness.wait_for(
-        lambda: len(smtp.handler.keys()) >= args.transitions, timeout=600, interval=0.2
-    )
+    celery_harness.wait_for(lambda: smtp.count() >= args.transitions, timeout=600, interval=0.2)
     latencies = delivered_latencies()
-    first_commit, last_mail = min(commits.values()), max(r.at for r in smtp.handler.received)
-    duplicates = len(smtp.handler.keys()) - len(set(smtp.handler.keys()))
+    keys = [key for _, key in smtp.received()]
+    first_commit, last_mail = min(commits.values()), max(at for at, _ in smtp.received())
+    duplicates = len(keys) - len(set(keys))
 
     # 2. burst: how fast one worker drains
-    smtp.handler.reset()
+    smtp.reset()
     commits.clear()
+    worker_cpu = cpu_seconds_of_group(worker.process.pid)
     start = time.perf_counter()
     for i in range(args.transitions):
         one(i)
     burst_produce = args.transitions / (time.perf_counter() - start)
-    celery_harness.wait_for(
-        lambda: len(smtp.handler.keys()) >= args.transitions, timeout=600, interval=0.2
-    )
+    celery_harness.wait_for(lambda: smtp.count() >= args.transitions, timeout=600, interval=0.2)
     burst_first = min(commits.values())
-    burst_last = max(r.at for r in smtp.handler.received)
+    burst_last = max(at for at, _ in smtp.received())
     burst_latencies = delivered_latencies()
+    worker_cpu_ms = (cpu_seconds_of_group(worker.process.pid) - worker_cpu) * 1000
+    worker_cpu_ms /= args.transitions
 
     # 3. cost of the outbox on the write path (worker stopped: only the transaction is measured)
     worker.stop()
@@ -195,6 +247,7 @@ def run(args, worker, smtp, redis_server) -> dict:
 
     return {
         "database": connection.vendor,
+        "load_average_1min": os.getloadavg()[0],
         "transitions": args.transitions,
         "offered_rate": round(offered, 1),
         "emails": len(latencies),
@@ -211,6 +264,7 @@ def run(args, worker, smtp, redis_server) -> dict:
             "drained_per_s": round(args.transitions / (burst_last - burst_first), 1),
             "latency_p50_ms": round(percentile(burst_latencies, 50), 1),
             "latency_p95_ms": round(percentile(burst_latencies, 95), 1),
+            "worker_cpu_ms_per_email": round(worker_cpu_ms, 2),
         },
         "cost": {
             "transitions_per_s_outbox_off": round(off, 1),
@@ -226,7 +280,10 @@ def run(args, worker, smtp, redis_server) -> dict:
 
 def report(f: dict) -> None:
     lat, cost, burst = f["latency_ms"], f["cost"], f["burst"]
-    print(f"database: {f['database']}; one worker (prefork, concurrency 1); SMTP on localhost")
+    print(
+        f"database: {f['database']}; one worker (prefork, concurrency 1); SMTP on localhost; "
+        f"load average at the end {f['load_average_1min']:.1f} on {os.cpu_count()} cores"
+    )
     print(
         f"latency commit → e-mail at the SMTP server, {f['transitions']} transitions at "
         f"{f['offered_rate']}/s: p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms, "
@@ -239,7 +296,9 @@ def report(f: dict) -> None:
     print(
         f"burst: produced {burst['produced_per_s']} transitions/s, one worker drained "
         f"{burst['drained_per_s']} e-mails/s (p50 {burst['latency_p50_ms']} ms, "
-        f"p95 {burst['latency_p95_ms']} ms while queued)"
+        f"p95 {burst['latency_p95_ms']} ms while queued); worker CPU "
+        f"{burst['worker_cpu_ms_per_email']} ms per e-mail "
+        f"(≈ {1000 / max(burst['worker_cpu_ms_per_email'], 0.01):.0f} e-mails/s per free core)"
     )
     print(
         f"write path: {cost['transitions_per_s_outbox_off']}/s outbox off, "

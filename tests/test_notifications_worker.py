@@ -179,7 +179,7 @@ def test_transition_sends_exactly_the_expected_emails_and_inbox_entries(stack):
     for r in received:
         assert "ครบถ้วน เห็นควรอนุมัติ" in r.message.get_body(("plain",)).get_content()
         assert "ครบถ้วน เห็นควรอนุมัติ" in r.message.get_body(("html",)).get_content()
-    assert DeliveryAttempt.objects.filter(outcome=DeliveryStatus.SENT).count() == 4
+    wait_for(lambda: DeliveryAttempt.objects.filter(outcome=DeliveryStatus.SENT).count() == 4)
 
 
 def test_redis_down_during_transition_delivers_exactly_once_when_it_is_back(stack):
@@ -253,8 +253,12 @@ def test_worker_killed_while_sending_delivers_exactly_once_after_restart(stack):
 
 
 def _wait_given_up(message: OutboxMessage) -> None:
+    # The status is written first, then the attempt row: wait for both.
     wait_for(
-        lambda: OutboxMessage.objects.filter(pk=message.pk, status=DeliveryStatus.GIVEN_UP),
+        lambda: (
+            OutboxMessage.objects.filter(pk=message.pk, status=DeliveryStatus.GIVEN_UP)
+            and message.delivery_attempts.filter(outcome=DeliveryStatus.GIVEN_UP).exists()
+        ),
         timeout=30,
         message=f"message {message.pk} to be given up",
     )
