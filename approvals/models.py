@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
+from audit.history import AuditedHistory
 from workflow.models import Division, Organization
 
 
@@ -39,7 +39,7 @@ class Membership(models.Model):
     )  # fmt: skip
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    history = HistoricalRecords(m2m_fields=[divisions])
+    history = AuditedHistory(children=True, m2m_fields=[divisions])
 
     class Meta:
         ordering = ["organization", "user__username", "role"]
@@ -81,7 +81,7 @@ class Delegation(models.Model):
     reason = models.TextField(_("reason / order"), blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     objects = DelegationQuerySet.as_manager()
 
@@ -142,7 +142,7 @@ class PublicationSchedule(models.Model):
         _("error"), max_length=50, blank=True,
         help_text=_("Why the publication could not be carried out, if it could not."),
     )  # fmt: skip
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     objects = PublicationScheduleQuerySet.as_manager()
 
@@ -185,7 +185,7 @@ class NotificationPreference(models.Model):
         _("e-mail"), max_length=20, choices=EmailMode.choices, default=EmailMode.IMMEDIATE
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         verbose_name = _("notification preference")
@@ -340,7 +340,7 @@ class MailboxHealth(models.Model):
         _("disabled at"), null=True, blank=True,
         help_text=_("No more e-mail is tried while set; clear it once the address is fixed."),
     )  # fmt: skip
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["-disabled_at", "-consecutive_failures", "address"]

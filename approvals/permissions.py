@@ -349,3 +349,78 @@ def organization_ids_visible_to(user) -> set[int]:
         )
         user.__dict__["_itaflow_visible_orgs"] = cached
     return cached
+
+
+def _lock_sql(model, vendor: str) -> str:
+    """The hand-written SQL of `lock_with_facts` for `model` (built once per model).
+
+    Written out because compiling the equivalent ORM query (eight subqueries) costs
+    more Python time than the whole round trip; bench/transitions.py measures it.
+    """
+    quote = lambda name: f'"{name}"'  # noqa: E731 - both backends quote with double quotes
+    table = quote(model._meta.db_table)
+    membership = quote(Membership._meta.db_table)
+    membership_divisions = quote(Membership.divisions.through._meta.db_table)
+    measure_divisions = quote(Measure.divisions.through._meta.db_table)
+    delegation = quote(Delegation._meta.db_table)
+    columns = ", ".join(f"i.{quote(f.column)}" for f in model._meta.concrete_fields)
+    if model is ResultReport:
+        source = f"{table} i INNER JOIN {quote(Measure._meta.db_table)} ms ON ms.id = i.measure_id"
+        org, measure = "ms.organization_id", "i.measure_id"
+    else:
+        source, org, measure = f"{table} i", "i.organization_id", "i.id"
+    member = (
+        f"EXISTS(SELECT 1 FROM {membership} m WHERE m.user_id = %(user)s"
+        f" AND m.organization_id = {org} AND m.is_active AND m.role = %(role_{{role}})s)"
+    )
+    roles = ", ".join(
+        member.format(role=role.value) + f" AS {_PREFIX}{role.value}" for role in Role
+    )
+    heads = (
+        f"EXISTS(SELECT 1 FROM {membership_divisions} md"
+        f" INNER JOIN {membership} m ON m.id = md.membership_id"
+        f" INNER JOIN {measure_divisions} d ON d.division_id = md.division_id"
+        f" WHERE m.user_id = %(user)s AND m.organization_id = {org} AND m.is_active"
+        f" AND m.role = %(role_division_head)s AND d.measure_id = {measure}) AS {_PREFIX}heads"
+    )
+    delegation_sql = (
+        f"(SELECT g.id FROM {delegation} g WHERE g.deputy_id = %(user)s"
+        f" AND g.organization_id = {org} AND g.starts_at <= %(now)s AND g.ends_at > %(now)s"
+        f" AND g.revoked_at IS NULL AND EXISTS(SELECT 1 FROM {membership} c"
+        f" WHERE c.user_id = g.delegator_id AND c.organization_id = g.organization_id"
+        f" AND c.is_active AND c.role = %(role_chief_executive)s)"
+        f" ORDER BY g.starts_at DESC, g.id DESC LIMIT 1) AS {_PREFIX}delegation"
+    )
+    lock = " FOR UPDATE OF i" if vendor == "postgresql" else ""
+    return (
+        f"SELECT {columns}, {org} AS _org_id, {roles}, {heads}, {delegation_sql}"
+        f" FROM {source} WHERE i.id = %(pk)s{lock}"
+    )
+
+
+_LOCK_SQL: dict = {}
+
+
+def lock_with_facts(model, pk: int, user):
+    """Read and lock one item's row with the user's `Facts` on it: ONE query.
+
+    Returns (item, facts); raises model.DoesNotExist. Call inside a transaction.
+    """
+    from django.db import connection
+
+    key = (model, connection.vendor)
+    if key not in _LOCK_SQL:
+        _LOCK_SQL[key] = _lock_sql(model, connection.vendor)
+    params = {f"role_{role.value}": role.value for role in Role}
+    params.update(
+        user=user.pk if _authenticated(user) else None,
+        now=connection.ops.adapt_datetimefield_value(timezone.now()),
+        pk=pk,
+    )
+    rows = list(model.objects.raw(_LOCK_SQL[key], params))
+    if not rows:
+        raise model.DoesNotExist()
+    item = rows[0]
+    facts = facts_from(item) if _authenticated(user) else NO_FACTS
+    remember_facts(item, user, facts)
+    return item, facts

@@ -37,14 +37,7 @@ _SQLITE_RETRIES = 100
 
 def _locked_with_facts(item: Measure | ResultReport, actor):
     """The item's row, locked, carrying the actor's `Facts`: one query."""
-    model = type(item)
-    queryset = model.objects.select_for_update(of=("self",))
-    if model is ResultReport:
-        queryset = queryset.select_related("measure")
-    locked = permissions.with_facts(queryset, actor).get(pk=item.pk)
-    facts = permissions.facts_from(locked)
-    permissions.remember_facts(locked, actor, facts)
-    return locked, facts
+    return permissions.lock_with_facts(type(item), item.pk, actor)
 
 
 def _retrying_on_sqlite_lock(function):
@@ -112,7 +105,7 @@ def transition_perform(
 
             is_report = isinstance(locked, ResultReport)
             log = TransitionLog.objects.create(
-                organization_id=locked.organization_id,
+                organization_id=locked._org_id,
                 measure_id=locked.measure_id if is_report else locked.pk,
                 result_report_id=locked.pk if is_report else None,
                 action=action.value,

@@ -1,10 +1,16 @@
-"""The transition log: one append-only row per state change of a measure or result report."""
+"""The audit records: the transition log, the per-organization hash chain and its checks."""
 
 from __future__ import annotations
 
+import simple_history
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from audit.history import AuditedHistory
+
+GENESIS_HASH = "0" * 64
 
 
 class TransitionLog(models.Model):
@@ -56,3 +62,117 @@ class TransitionLog(models.Model):
     @property
     def item(self):
         return self.result_report if self.result_report_id else self.measure
+
+
+class ChainHead(models.Model):
+    """The last link of one organization's chain (key 0: the global chain).
+
+    Appending updates this row, so its row lock serializes appends per organization
+    and nowhere else.
+    """
+
+    key = models.BigIntegerField(primary_key=True)
+    seq = models.BigIntegerField(default=0)
+    prev_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
+
+    def __str__(self) -> str:
+        return f"{self.key}#{self.seq} {self.hash[:12]}"
+
+
+class ChainEntry(models.Model):
+    """One link of the hash chain, and the organization log's index row.
+
+    `hash` = SHA-256 of `prev_hash` followed by the canonical JSON of this entry's
+    columns and of the record it points to (see audit.chain.payload).
+    """
+
+    organization = models.ForeignKey(
+        "workflow.Organization", on_delete=models.DO_NOTHING, db_constraint=False,
+        null=True, blank=True, related_name="+", verbose_name=_("organization"),
+    )  # fmt: skip
+    seq = models.BigIntegerField(_("sequence number"))
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64)
+    record_model = models.CharField(_("record type"), max_length=100)
+    record_pk = models.BigIntegerField(_("record id"))
+    created_at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+        null=True, blank=True, related_name="+", verbose_name=_("by"),
+    )  # fmt: skip
+    system_actor = models.CharField(_("system process"), max_length=100, blank=True)
+    action = models.CharField(_("action"), max_length=20)
+    reason = models.TextField(_("reason"), blank=True)
+    subject_model = models.CharField(_("item type"), max_length=100)
+    subject_pk = models.BigIntegerField(_("item id"))
+    measure = models.ForeignKey(
+        "workflow.Measure", on_delete=models.DO_NOTHING, db_constraint=False,
+        null=True, blank=True, related_name="+", verbose_name=_("measure"),
+    )  # fmt: skip
+    result_report = models.ForeignKey(
+        "workflow.ResultReport", on_delete=models.DO_NOTHING, db_constraint=False,
+        null=True, blank=True, related_name="+", verbose_name=_("result report"),
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["organization", "seq"]
+        verbose_name = _("audit chain entry")
+        verbose_name_plural = _("audit chain entries")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "seq"], name="chain_unique_seq"),
+            models.UniqueConstraint(
+                fields=["seq"],
+                condition=models.Q(organization__isnull=True),
+                name="chain_unique_global_seq",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "created_at", "id"], name="chain_org_log"),
+            models.Index(fields=["measure", "created_at"], name="chain_measure_log"),
+            models.Index(fields=["actor", "created_at"], name="chain_actor_log"),
+            models.Index(fields=["record_model", "record_pk"], name="chain_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id or 'global'}#{self.seq} {self.hash[:12]}"
+
+
+class ChainVerification(models.Model):
+    """One run of audit_verify over one chain: how far it got and where it broke."""
+
+    organization = models.ForeignKey(
+        "workflow.Organization", on_delete=models.CASCADE, null=True, blank=True,
+        related_name="+", verbose_name=_("organization"),
+    )  # fmt: skip
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    ok = models.BooleanField(_("intact"))
+    entries_checked = models.BigIntegerField(_("entries checked"))
+    head_seq = models.BigIntegerField(_("head sequence number"))
+    head_hash = models.CharField(_("head hash"), max_length=64)
+    broken_seq = models.BigIntegerField(_("first broken link"), null=True, blank=True)
+    problem = models.TextField(_("problem"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        get_latest_by = "started_at"
+        verbose_name = _("audit chain verification")
+        verbose_name_plural = _("audit chain verifications")
+        indexes = [models.Index(fields=["organization", "-started_at"], name="chain_verif_org")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id or 'global'} {'ok' if self.ok else 'BROKEN'}"
+
+
+# Django users: who holds an account, whether it is active or staff, is audited too.
+simple_history.register(
+    get_user_model(),
+    app="audit",
+    records_class=AuditedHistory,
+    excluded_fields=["password", "last_login"],
+)

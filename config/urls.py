@@ -1,8 +1,6 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 urlpatterns = [
@@ -15,8 +13,16 @@ urlpatterns = [
     path("api/v1/", include("approvals.api")),
     path("api/v1/inbox/", include("approvals.notifications_urls")),
     path("inbox/", include("approvals.inbox_urls")),
-    path("", RedirectView.as_view(url="/admin/", permanent=False), name="home"),
+    path("", include("audit.urls", namespace="audit")),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("public/", include("workflow.urls_public")),
+    path("", include("workflow.urls")),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files are never served from MEDIA_URL: evidence goes out only through views that
+# check who may see it, as downloads (workflow.uploads.evidence_response).

@@ -45,3 +45,22 @@ def world(db):
     from tests.roles import world_build
 
     return world_build()
+
+
+# Browser tests (pytest-playwright) drive Debian's Chromium: `playwright install` cannot
+# download a browser here. Without the networking flags it keeps trying to reach outside.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}

@@ -323,3 +323,31 @@ def test_api_schema_and_docs_are_served(world):
     assert b"/api/v1/measures/{id}/transitions/{action}/" in schema.content
     docs = client_for().get("/api/docs/")
     assert docs.status_code == 200 and b"swagger-ui" in docs.content
+
+
+def test_api_queue_of_the_chief_and_a_deputy_in_force(world):
+    # given a reviewed measure
+    reviewed = world.measure(state=State.REVIEWED, submitted_by=world["head"])
+
+    # when / then
+    for person in ("chief", "deputy"):
+        queue = client_for(world[person]).get("/api/v1/queue/").json()
+        assert [(e["id"], e["actions"]) for e in queue] == [(reviewed.pk, ["approve", "return"])]
+    assert client_for(world["expired_deputy"]).get("/api/v1/queue/").json() == []
+
+
+def test_api_result_report_put_of_the_whole_report_checks_only_changed_parts(world):
+    # given a submitted report
+    report = world.report(items=["ทำแล้ว"], state=State.SUBMITTED, submitted_by=world["head"])
+    url = f"/api/v1/result-reports/{report.pk}/"
+    wg = client_for(world["working_group"])
+
+    # when the working group PUTs it back with recommendations added
+    body = {"items": ["ทำแล้ว"], "recommendations": ["ควรขยายผล"]}
+    response = wg.put(url, body, format="json", HTTP_IF_MATCH='"1"')
+
+    # then only the recommendations changed; changing the items is refused
+    assert response.status_code == 200, response.content
+    assert response.json()["recommendations"] == ["ควรขยายผล"]
+    body = {"items": ["แก้ผล"], "recommendations": ["ควรขยายผล"]}
+    assert_error(wg.put(url, body, format="json", HTTP_IF_MATCH='"2"'), 403, "not_permitted")

@@ -37,12 +37,8 @@ def token(world):
 
 
 @pytest.fixture
-def keep_test_connection():
-    """As django.test.Client does: a request must not close the test's connection.
-
-    Called through WSGI, Django's request_started/finished close a connection that is
-    inside the test's transaction (only SQLite's in-memory database ignores that).
-    """
+def connections_kept_open():
+    """Like Django's test client: the WSGI app must not close the test's connection."""
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     yield
@@ -51,8 +47,9 @@ def keep_test_connection():
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("connections_kept_open")
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-def test_api_schema_no_server_error(token, mode, keep_test_connection):
+def test_api_schema_no_server_error(token, mode):
     # given the schema the project serves
     schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
     headers = {"Authorization": f"Token {token}"}

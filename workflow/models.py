@@ -10,8 +10,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
-from simple_history.models import HistoricalRecords
 
+from audit.history import AuditedHistory
 from workflow import thai
 
 
@@ -50,7 +50,7 @@ class Organization(models.Model):
     province = models.CharField(_("province"), max_length=100, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["name"]
@@ -73,7 +73,7 @@ class Division(models.Model):
     name = models.CharField(_("name"), max_length=200)
     match_key = models.CharField(max_length=200, editable=False, db_index=True)
     is_active = models.BooleanField(_("active"), default=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["organization", "name"]
@@ -106,7 +106,7 @@ class FiscalYear(models.Model):
     year = models.PositiveSmallIntegerField(_("fiscal year (BE)"), unique=True)
     starts_on = models.DateField(_("starts on"), editable=False)
     ends_on = models.DateField(_("ends on"), editable=False)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["-year"]
@@ -144,7 +144,7 @@ class ReportingRound(models.Model):
     name = models.CharField(_("name"), max_length=100)
     months = models.PositiveSmallIntegerField(_("months covered"), default=12)
     due_on = models.DateField(_("due on"))
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["organization", "fiscal_year", "due_on"]
@@ -246,7 +246,7 @@ class Measure(WorkflowItem):
     )
     period_start = models.DateField(_("period starts"), help_text=_("First day of the month."))
     period_end = models.DateField(_("period ends"), help_text=_("First day of the month."))
-    history = HistoricalRecords(m2m_fields=[divisions])
+    history = AuditedHistory(children=True, m2m_fields=[divisions])
 
     class Meta:
         ordering = ["organization", "fiscal_year", "number"]
@@ -309,7 +309,7 @@ class MeasureMethod(OrderedText):
     measure = models.ForeignKey(
         Measure, on_delete=models.CASCADE, related_name="methods", verbose_name=_("measure")
     )
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta(OrderedText.Meta):
         verbose_name = _("method")
@@ -329,7 +329,7 @@ class ResultReport(WorkflowItem):
         ReportingRound, on_delete=models.PROTECT, related_name="result_reports",
         verbose_name=_("reporting round"),
     )  # fmt: skip
-    history = HistoricalRecords()
+    history = AuditedHistory(children=True)
 
     class Meta:
         ordering = ["reporting_round", "measure__number"]
@@ -373,7 +373,7 @@ class ResultItem(OrderedText):
         related_name="items",
         verbose_name=_("result report"),
     )
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta(OrderedText.Meta):
         verbose_name = _("result item")
@@ -392,7 +392,7 @@ class Recommendation(OrderedText):
         ResultReport, on_delete=models.CASCADE, related_name="recommendations",
         verbose_name=_("result report"),
     )  # fmt: skip
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta(OrderedText.Meta):
         verbose_name = _("recommendation")
@@ -426,7 +426,7 @@ class Evidence(models.Model):
         related_name="+", verbose_name=_("uploaded by"),
     )  # fmt: skip
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-    history = HistoricalRecords()
+    history = AuditedHistory()
 
     class Meta:
         ordering = ["report", "uploaded_at"]

@@ -59,6 +59,7 @@ def result_report_snapshot(report: ResultReport) -> dict:
 
 def publication_create(*, item: Measure | ResultReport, published_by) -> Publication:
     """Freeze what is published now; the public pages read only these rows."""
+    from audit.chain import head_for
     from audit.models import TransitionLog
 
     is_report = isinstance(item, ResultReport)
@@ -81,6 +82,7 @@ def publication_create(*, item: Measure | ResultReport, published_by) -> Publica
         approved_at=approval.created_at if approval else None,
         published_by=published_by,
         published_at=timezone.now(),
+        chain_head=head_for(measure.organization_id),
     )
 
 
@@ -371,6 +373,13 @@ def result_report_update(
         facts = permissions.facts_for(actor, locked)
         if not facts.is_member:
             raise NotPermitted()
+        # A part sent unchanged (e.g. in a PUT of the whole report) is not an edit of it.
+        if items is not None and list(items) == [i.text for i in locked.items.all()]:
+            items = None
+        if recommendations is not None and list(recommendations) == [
+            r.text for r in locked.recommendations.all()
+        ]:
+            recommendations = None
         if items is not None:
             permissions.authorize_edit(actor, locked, "items", facts)
         if recommendations is not None:

@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "workflow.middleware.ThaiFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -187,6 +188,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "approvals.tasks.digests_send",
         "schedule": crontab(hour=7, minute=30),
     },
+    "audit-verify-nightly": {
+        "task": "audit.verify_all",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # Notifications (approvals.notifications, approvals.delivery).
@@ -236,6 +241,8 @@ AXES_RESET_ON_SUCCESS = True
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# Every history row and transition is appended to the organization's hash chain.
+AUDIT_CHAIN_ENABLED = True
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,28 @@
+"""Who may read an organization's audit trail: its auditors and admins (and superusers)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from approvals.models import Role
+from approvals.permissions import roles_of
+from workflow.models import Organization
+
+AUDIT_ROLES = {Role.AUDITOR, Role.ADMIN}
+
+
+def may_audit(user, organization_id: int) -> bool:
+    if not user or not user.is_authenticated:
+        return False
+    return user.is_superuser or bool(roles_of(user, organization_id) & AUDIT_ROLES)
+
+
+def audited_organization(user, slug: str) -> Organization:
+    """The organization named by `slug`, if `user` may audit it; 404 or 403 otherwise."""
+    organization = Organization.objects.filter(slug=slug).first()
+    if organization is None:
+        raise Http404
+    if not may_audit(user, organization.pk):
+        raise PermissionDenied
+    return organization

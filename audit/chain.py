@@ -1,0 +1,335 @@
+"""The tamper-evident hash chain: append in the writer's transaction, verify from the database.
+
+Each organization has its own chain (key = organization id; 0 holds global records such
+as fiscal years and user accounts). An entry's hash is SHA-256 of the previous hash
+followed by the canonical JSON of the entry's own columns and of the record it points to,
+so editing, deleting, inserting or reordering rows breaks the chain at that row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.db.models.fields.files import FieldFile
+from django.utils import timezone
+
+from audit.models import GENESIS_HASH, ChainEntry, ChainHead, ChainVerification
+
+BATCH = 2000
+
+
+def chain_key(organization_id: int | None) -> int:
+    return organization_id or 0
+
+
+def _canonical_value(field: models.Field, value):
+    if value is None:
+        return None
+    if isinstance(value, FieldFile):
+        return value.name or None
+    if isinstance(field, models.JSONField):
+        return value
+    if isinstance(
+        field,
+        (
+            models.DateTimeField | models.DateField | models.IntegerField | models.BooleanField,
+            models.GenericIPAddressField,
+        ),
+    ):
+        value = field.to_python(value)
+    if isinstance(value, dt.datetime):
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value, dt.UTC)
+        return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).hex()
+    return value
+
+
+def record_data(record: models.Model) -> dict:
+    """Every stored column of a record, as JSON-safe values that survive a database round trip."""
+    return {
+        f.attname: _canonical_value(f, getattr(record, f.attname))
+        for f in record._meta.concrete_fields
+    }
+
+
+def entry_data(entry: ChainEntry) -> dict:
+    """The entry's own columns that the hash covers (not seq/prev_hash/hash themselves)."""
+    return {
+        "organization": entry.organization_id,
+        "created_at": _canonical_value(ChainEntry._meta.get_field("created_at"), entry.created_at),
+        "record_model": entry.record_model,
+        "record_pk": entry.record_pk,
+        "actor": entry.actor_id,
+        "system_actor": entry.system_actor,
+        "action": entry.action,
+        "reason": entry.reason,
+        "subject_model": entry.subject_model,
+        "subject_pk": entry.subject_pk,
+        "measure": entry.measure_id,
+        "result_report": entry.result_report_id,
+    }
+
+
+def payload(entry: ChainEntry, record: models.Model) -> str:
+    return json.dumps(
+        {"entry": entry_data(entry), "record": record_data(record)},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def link_hash(prev_hash: str, text: str) -> str:
+    return hashlib.sha256((prev_hash + text).encode("utf-8")).hexdigest()
+
+
+def enabled() -> bool:
+    return getattr(settings, "AUDIT_CHAIN_ENABLED", True)
+
+
+_APPEND_SQL = """
+WITH head AS (
+    UPDATE audit_chainhead
+       SET seq = seq + 1,
+           prev_hash = hash,
+           hash = encode(sha256(convert_to(hash || %s, 'UTF8')), 'hex')
+     WHERE key = %s
+ RETURNING seq, prev_hash, hash
+)
+INSERT INTO audit_chainentry (
+    organization_id, seq, prev_hash, hash, record_model, record_pk, created_at, actor_id,
+    system_actor, action, reason, subject_model, subject_pk, measure_id, result_report_id
+)
+SELECT %s, head.seq, head.prev_hash, head.hash, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s
+  FROM head
+RETURNING id, seq, prev_hash, hash
+"""
+
+
+def _head_ensure(key: int) -> None:
+    ChainHead.objects.bulk_create([ChainHead(key=key)], ignore_conflicts=True)
+
+
+def append(entry: ChainEntry, record: models.Model) -> ChainEntry:
+    """Add `record` to its organization's chain, inside the caller's transaction.
+
+    The head row's lock (taken by the UPDATE) is held until commit, which orders the
+    appends of one organization and leaves other organizations free. On PostgreSQL the
+    whole append is one statement.
+    """
+    text = payload(entry, record)
+    key = chain_key(entry.organization_id)
+    if connection.vendor == "postgresql":
+        params = [
+            text, key, entry.organization_id, entry.record_model, entry.record_pk,
+            entry.created_at, entry.actor_id, entry.system_actor, entry.action,
+            entry.reason, entry.subject_model, entry.subject_pk, entry.measure_id,
+            entry.result_report_id,
+        ]  # fmt: skip
+        import psycopg
+
+        connection.ensure_connection()
+        # server-side binding: the statement is planned once per connection, not per call
+        with psycopg.Cursor(connection.connection) as cursor:
+            row = cursor.execute(_APPEND_SQL, params, prepare=True).fetchone()
+            if row is None:  # the organization's first link
+                _head_ensure(key)
+                row = cursor.execute(_APPEND_SQL, params, prepare=True).fetchone()
+        entry.pk, entry.seq, entry.prev_hash, entry.hash = row
+        return entry
+    if not connection.in_atomic_block:
+        with transaction.atomic():
+            return append(entry, record)
+    head = ChainHead.objects.select_for_update().filter(key=key).first()
+    if head is None:
+        _head_ensure(key)
+        head = ChainHead.objects.select_for_update().get(key=key)
+    entry.seq = head.seq + 1
+    entry.prev_hash = head.hash
+    entry.hash = link_hash(head.hash, text)
+    entry.save(force_insert=True)
+    ChainHead.objects.filter(key=key).update(
+        seq=entry.seq, prev_hash=entry.prev_hash, hash=entry.hash
+    )
+    return entry
+
+
+def head_for(organization_id: int | None) -> str:
+    """The hash of the last link of an organization's chain (the genesis hash if empty)."""
+    head = ChainHead.objects.filter(key=chain_key(organization_id)).only("hash").first()
+    return head.hash if head else GENESIS_HASH
+
+
+# ---- verification ---------------------------------------------------------------------------
+
+
+@dataclass
+class Verification:
+    ok: bool
+    entries_checked: int
+    head_seq: int
+    head_hash: str
+    broken_seq: int | None = None
+    problem: str = ""
+
+
+def _chain_entries(organization_id: int | None):
+    qs = ChainEntry.objects.all()
+    qs = (
+        qs.filter(organization_id=organization_id)
+        if organization_id
+        else qs.filter(organization__isnull=True)
+    )
+    last = 0
+    while True:
+        batch = list(qs.filter(seq__gt=last).order_by("seq")[:BATCH])
+        if not batch:
+            return
+        yield batch
+        last = batch[-1].seq
+
+
+def _records_for(batch: list[ChainEntry]) -> dict[tuple[str, int], models.Model]:
+    wanted: dict[str, list[int]] = {}
+    for entry in batch:
+        wanted.setdefault(entry.record_model, []).append(entry.record_pk)
+    found = {}
+    for label, pks in wanted.items():
+        model = apps.get_model(label)
+        for record in model._default_manager.filter(pk__in=pks):
+            found[(label, record.pk)] = record
+    return found
+
+
+def tracked_record_models() -> list[type[models.Model]]:
+    """Every model whose rows go into the chain: the historical models and the transition log."""
+    from audit.history import HistoryBase
+    from audit.models import TransitionLog
+
+    return [m for m in apps.get_models() if issubclass(m, HistoryBase)] + [TransitionLog]
+
+
+def _unchained_row(organization_id: int | None) -> tuple[str, int] | None:
+    """A tracked row of this organization that no chain entry points to (inserted around us)."""
+    from audit.models import TransitionLog
+
+    for model in tracked_record_models():
+        label = model._meta.label_lower
+        org_field = "organization_id" if model is TransitionLog else "history_organization_id"
+        if model is TransitionLog and not organization_id:
+            continue
+        chained = ChainEntry.objects.filter(
+            record_model=label, record_pk=models.OuterRef(model._meta.pk.attname)
+        )
+        qs = model._default_manager.filter(**{org_field: organization_id or None})
+        row = qs.filter(~models.Exists(chained)).values_list("pk", flat=True).first()
+        if row is not None:
+            return label, row
+    return None
+
+
+def verify(organization_id: int | None) -> Verification:
+    """Recompute the chain from the current database content; stop at the first broken link."""
+    prev, expected, checked = GENESIS_HASH, 1, 0
+
+    def broken(seq, problem):
+        return Verification(False, checked, expected - 1, prev, seq, problem)
+
+    for batch in _chain_entries(organization_id):
+        records = _records_for(batch)
+        for entry in batch:
+            if entry.seq != expected:
+                return broken(
+                    expected,
+                    f"link #{expected} is missing (next found is #{entry.seq}): "
+                    "an entry was deleted or renumbered",
+                )
+            if entry.prev_hash != prev:
+                return broken(
+                    entry.seq,
+                    f"link #{entry.seq} ({entry.record_model} {entry.record_pk}) does not follow "
+                    f"link #{entry.seq - 1}: entries were reordered, renumbered or removed",
+                )
+            record = records.get((entry.record_model, entry.record_pk))
+            if record is None:
+                return broken(
+                    entry.seq,
+                    f"link #{entry.seq}: {entry.record_model} {entry.record_pk} was deleted",
+                )
+            if link_hash(prev, payload(entry, record)) != entry.hash:
+                return broken(
+                    entry.seq,
+                    f"link #{entry.seq}: {entry.record_model} {entry.record_pk} "
+                    "or its chain entry was altered",
+                )
+            prev = entry.hash
+            expected += 1
+            checked += 1
+    head = ChainHead.objects.filter(key=chain_key(organization_id)).first()
+    if head is not None and (head.seq, head.hash) != (expected - 1, prev):
+        return broken(
+            expected,
+            f"the chain head is #{head.seq} but the entries end at #{expected - 1}: "
+            "the last entries were deleted",
+        )
+    unchained = _unchained_row(organization_id)
+    if unchained is not None:
+        return broken(
+            expected,
+            f"{unchained[0]} {unchained[1]} is not in the chain: it was written around the product",
+        )
+    return Verification(True, checked, expected - 1, prev)
+
+
+def verification_record(organization_id: int | None) -> ChainVerification:
+    """Run `verify` and keep its result for the auditor's page."""
+    started = timezone.now()
+    result = verify(organization_id)
+    return ChainVerification.objects.create(
+        organization_id=organization_id,
+        started_at=started,
+        finished_at=timezone.now(),
+        ok=result.ok,
+        entries_checked=result.entries_checked,
+        head_seq=result.head_seq,
+        head_hash=result.head_hash,
+        broken_seq=result.broken_seq,
+        problem=result.problem,
+    )
+
+
+def rehash_from(entry: ChainEntry) -> None:
+    """Recompute the links from `entry` to the head after its record was completed.
+
+    Only for a record written earlier in the current transaction: the head row is locked
+    by this transaction since that append, so every later link is this transaction's too.
+    """
+    key = chain_key(entry.organization_id)
+    entries = list(
+        ChainEntry.objects.filter(
+            organization_id=entry.organization_id, seq__gte=entry.seq
+        ).order_by("seq")
+    )
+    records = _records_for(entries)
+    prev = entry.prev_hash
+    for link in entries:
+        new_hash = link_hash(prev, payload(link, records[(link.record_model, link.record_pk)]))
+        if (link.prev_hash, link.hash) != (prev, new_hash):
+            ChainEntry.objects.filter(pk=link.pk).update(prev_hash=prev, hash=new_hash)
+        link.prev_hash, link.hash = prev, new_hash
+        prev = new_hash
+    ChainHead.objects.filter(key=key).update(prev_hash=entries[-1].prev_hash, hash=prev)

@@ -1,0 +1,52 @@
+"""The auditor's filters, shared by the pages and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit.selectors import LogFilter
+
+
+def _day_start(day: dt.date | None) -> dt.datetime | None:
+    if day is None:
+        return None
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class LogFilterForm(forms.Form):
+    date_from = forms.DateField(label=_("From"), required=False)
+    date_to = forms.DateField(label=_("To (inclusive)"), required=False)
+    person = forms.IntegerField(label=_("Person (id)"), required=False, min_value=1)
+    division = forms.IntegerField(label=_("Division (id)"), required=False, min_value=1)
+    measure = forms.IntegerField(label=_("Measure (id)"), required=False, min_value=1)
+    report = forms.IntegerField(label=_("Result report (id)"), required=False, min_value=1)
+    action = forms.CharField(label=_("Action"), required=False, max_length=20)
+    after = forms.CharField(required=False, widget=forms.HiddenInput)
+    limit = forms.IntegerField(required=False, min_value=1, max_value=500, widget=forms.HiddenInput)
+
+    def log_filter(self, organization_id: int) -> LogFilter:
+        data = self.cleaned_data
+        date_to = data.get("date_to")
+        return LogFilter(
+            organization_id=organization_id,
+            date_from=_day_start(data.get("date_from")),
+            date_to=_day_start(date_to + dt.timedelta(days=1)) if date_to else None,
+            actor_id=data.get("person"),
+            division_id=data.get("division"),
+            measure_id=data.get("measure"),
+            result_report_id=data.get("report"),
+            action=data.get("action") or None,
+        )
+
+
+class AsOfForm(forms.Form):
+    at = forms.DateTimeField(label=_("As of"), required=False)
+    year = forms.IntegerField(label=_("Fiscal year (BE)"), required=False)
+
+    def moment(self) -> dt.datetime:
+        at = self.cleaned_data.get("at") or timezone.now()
+        return timezone.make_aware(at) if timezone.is_naive(at) else at

@@ -1,0 +1,214 @@
+"""Signal receivers: complete each history row (who, why, IP, tenant, children) and chain it.
+
+Connected in AuditConfig.ready(); everything here runs inside the writer's transaction.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from simple_history.models import HistoricalRecords
+from simple_history.signals import post_create_historical_record, pre_create_historical_record
+
+from audit import chain
+from audit.context import current_actor, process_actor
+from audit.history import ChildrenHistoryBase, HistoryBase
+from audit.models import ChainEntry, TransitionLog
+
+HISTORY_ACTIONS = {"+": "created", "~": "edited", "-": "deleted"}
+CHILD_PARENT = {
+    "workflow.measuremethod": "measure",
+    "workflow.resultitem": "report",
+    "workflow.recommendation": "report",
+    "workflow.evidence": "report",
+}
+
+
+def _transaction_rows() -> dict | None:
+    """Parent versions written in the current transaction: (label, pk) -> (history row, entry).
+
+    Keyed by the outermost atomic block, so it empties itself when the transaction ends.
+    """
+    if not connection.in_atomic_block:
+        return None
+    outermost = connection.atomic_blocks[0]
+    state = getattr(connection, "_audit_parent_rows", None)
+    if state is None or state[0] is not outermost:
+        state = (outermost, {})
+        connection._audit_parent_rows = state
+    return state[1]
+
+
+def _parent_version_complete(instance) -> None:
+    """A child changed: the parent's version must hold the children as they now are.
+
+    If this transaction already wrote a version of the parent (the edit services save
+    the parent, then its children), that version's snapshot is completed and the chain
+    links from it on are recomputed; otherwise a new parent version is written.
+    """
+    parent = getattr(instance, CHILD_PARENT[instance._meta.label_lower], None)
+    if parent is None:
+        return
+    rows = _transaction_rows()
+    known = rows.get((parent._meta.label_lower, parent.pk)) if rows is not None else None
+    if known is None:
+        type(parent).audited_history.create_historical_record(parent, "~")
+        return
+    history_row, entry = known
+    history_row.history_children = children_snapshot(parent)
+    type(history_row).objects.filter(pk=history_row.pk).update(
+        history_children=history_row.history_children
+    )
+    if entry is not None:
+        chain.rehash_from(entry)
+
+
+def subject_of(instance) -> tuple[int | None, int | None, int | None]:
+    """(organization id, measure id, result report id) a tracked record belongs to."""
+    label = instance._meta.label_lower
+    if label == "workflow.organization":
+        return instance.pk, None, None
+    if label == "workflow.measure":
+        return instance.organization_id, instance.pk, None
+    if label == "workflow.measuremethod":
+        return instance.measure.organization_id, instance.measure_id, None
+    if label == "workflow.resultreport":
+        return instance.measure.organization_id, instance.measure_id, instance.pk
+    if label in {"workflow.resultitem", "workflow.recommendation", "workflow.evidence"}:
+        report = instance.report
+        return report.measure.organization_id, report.measure_id, report.pk
+    return getattr(instance, "organization_id", None), None, None
+
+
+def children_snapshot(instance) -> dict:
+    """The ordered children and divisions that belong to this version of the record."""
+    label = instance._meta.label_lower
+    if instance.pk is None:
+        return {}
+
+    def lines(manager):
+        return [
+            {"id": pk, "position": pos, "text": text}
+            for pk, pos, text in manager.order_by("position", "pk").values_list(
+                "pk", "position", "text"
+            )
+        ]
+
+    def divisions(manager):
+        return [
+            {"id": pk, "name": name}
+            for pk, name in manager.order_by("name", "pk").values_list("pk", "name")
+        ]
+
+    if label == "workflow.measure":
+        return {"methods": lines(instance.methods), "divisions": divisions(instance.divisions)}
+    if label == "workflow.resultreport":
+        return {
+            "items": lines(instance.items),
+            "recommendations": lines(instance.recommendations),
+            "evidence": [
+                {"id": pk, "title": title, "file": file or "", "size": size}
+                for pk, title, file, size in instance.evidence.order_by(
+                    "uploaded_at", "pk"
+                ).values_list("pk", "title", "file", "size")
+            ],
+        }
+    if label == "approvals.membership":
+        return {"divisions": divisions(instance.divisions)}
+    return {}
+
+
+def _request_ip(request) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@receiver(pre_create_historical_record, dispatch_uid="audit_history_row_complete")
+def history_row_complete(sender, instance, history_instance, **kwargs):
+    """Fill who (person or system process), why, the client IP, the tenant and the children."""
+    if not isinstance(history_instance, HistoryBase):
+        return
+    actor = current_actor()
+    request = getattr(HistoricalRecords.context, "request", None)
+    explicit_user = hasattr(instance, "_history_user")
+    if actor is not None and actor.user is not None and not explicit_user:
+        history_instance.history_user = actor.user
+    if actor is not None and actor.system:
+        history_instance.system_actor = actor.system[:100]
+    elif history_instance.history_user_id is None:
+        if request is not None:
+            history_instance.system_actor = "web:anonymous"
+        else:
+            history_instance.system_actor = process_actor()[:100]
+    if not history_instance.history_change_reason:
+        history_instance.history_change_reason = (actor.reason if actor else "") or (
+            HISTORY_ACTIONS.get(history_instance.history_type, "")
+        )
+    if history_instance.ip_address is None:
+        history_instance.ip_address = (actor.ip_address if actor else None) or _request_ip(request)
+    organization_id, _measure, _report = subject_of(instance)
+    history_instance.history_organization_id = organization_id
+    if isinstance(history_instance, ChildrenHistoryBase):
+        history_instance.history_children = children_snapshot(instance)
+
+
+@receiver(post_create_historical_record, dispatch_uid="audit_history_row_chain")
+def history_row_chain(sender, instance, history_instance, **kwargs):
+    if not isinstance(history_instance, HistoryBase):
+        return
+    entry = _chain_append(instance, history_instance) if chain.enabled() else None
+    label = instance._meta.label_lower
+    if isinstance(history_instance, ChildrenHistoryBase):
+        rows = _transaction_rows()
+        if rows is not None:
+            rows[(label, instance.pk)] = (history_instance, entry)
+    elif label in CHILD_PARENT:
+        _parent_version_complete(instance)
+
+
+def _chain_append(instance, history_instance) -> ChainEntry:
+    organization_id, measure_id, report_id = subject_of(instance)
+    entry = ChainEntry(
+        organization_id=organization_id,
+        record_model=history_instance._meta.label_lower,
+        record_pk=history_instance.pk,
+        created_at=history_instance.history_date,
+        actor_id=history_instance.history_user_id,
+        system_actor=history_instance.system_actor,
+        action=HISTORY_ACTIONS.get(history_instance.history_type, history_instance.history_type),
+        reason=history_instance.history_change_reason or "",
+        subject_model=instance._meta.label_lower,
+        subject_pk=instance.pk if instance.pk is not None else history_instance.id,
+        measure_id=measure_id,
+        result_report_id=report_id,
+    )
+    return chain.append(entry, history_instance)
+
+
+@receiver(post_save, sender=TransitionLog, dispatch_uid="audit_transition_log_chain")
+def transition_log_chain(sender, instance, created, raw=False, **kwargs):
+    if not created or raw or not chain.enabled():
+        return
+    if instance.actor_id is None and not instance.system_actor:
+        actor = current_actor()
+        system = actor.system if actor and actor.system else process_actor()
+        TransitionLog.objects.filter(pk=instance.pk).update(system_actor=system[:100])
+        instance.system_actor = system[:100]
+    reason = instance.action + (f": {instance.comment}" if instance.comment else "")
+    entry = ChainEntry(
+        organization_id=instance.organization_id,
+        record_model=instance._meta.label_lower,
+        record_pk=instance.pk,
+        created_at=instance.created_at,
+        actor_id=instance.actor_id,
+        system_actor=instance.system_actor,
+        action=instance.action,
+        reason=reason,
+        subject_model="workflow.resultreport" if instance.result_report_id else "workflow.measure",
+        subject_pk=instance.result_report_id or instance.measure_id,
+        measure_id=instance.measure_id,
+        result_report_id=instance.result_report_id,
+    )
+    chain.append(entry, instance)

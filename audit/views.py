@@ -1,0 +1,117 @@
+"""The auditor's pages: chain status and log, an item's timeline, the report as of a date."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from audit import selectors
+from audit.access import audited_organization
+from audit.forms import AsOfForm, LogFilterForm
+from workflow.models import FiscalYear, Measure, ResultReport
+
+ITEM_KINDS = {"measures": Measure, "reports": ResultReport}
+EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
+
+
+def item_model(kind: str):
+    try:
+        return ITEM_KINDS[kind]
+    except KeyError as error:
+        raise Http404 from error
+
+
+@login_required
+def audit_home(request, slug):
+    organization = audited_organization(request.user, slug)
+    form = LogFilterForm(request.GET or None)
+    rows, next_cursor = [], None
+    if form.is_valid() or not request.GET:
+        if not request.GET:
+            form = LogFilterForm({})
+            form.is_valid()
+        rows, next_cursor = selectors.organization_log(
+            form.log_filter(organization.pk),
+            after=form.cleaned_data.get("after") or None,
+            limit=form.cleaned_data.get("limit") or 50,
+        )
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(
+        request,
+        "audit/home.html",
+        {
+            "organization": organization,
+            "chain": selectors.chain_status(organization.pk),
+            "form": form,
+            "rows": rows,
+            "next_cursor": next_cursor,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@login_required
+def item_timeline(request, slug, kind, pk):
+    organization = audited_organization(request.user, slug)
+    model = item_model(kind)
+    entries = selectors.item_timeline(organization_id=organization.pk, item=model, pk=pk)
+    if not entries:
+        raise Http404
+    return render(
+        request,
+        "audit/timeline.html",
+        {"organization": organization, "entries": entries, "kind": kind, "pk": pk,
+         "latest": entries[-1].row},
+    )  # fmt: skip
+
+
+@login_required
+def report_as_of(request, slug):
+    organization = audited_organization(request.user, slug)
+    form = AsOfForm(request.GET or None)
+    at = form.moment() if form.is_valid() else timezone.now()
+    year = (form.cleaned_data.get("year") if form.is_valid() else None) or (
+        FiscalYear.objects.filter(measures__organization=organization)
+        .values_list("year", flat=True)
+        .order_by("-year")
+        .first()
+    )
+    fiscal_year = get_object_or_404(FiscalYear, year=year) if year else None
+    report = (
+        selectors.report_as_of(
+            organization_id=organization.pk, fiscal_year_id=fiscal_year.pk, at=at
+        )
+        if fiscal_year
+        else {"at": at, "working": [], "published": []}
+    )
+    return render(
+        request,
+        "audit/as_of.html",
+        {"organization": organization, "form": form, "report": report, "fiscal_year": fiscal_year},
+    )
+
+
+def export_response(request, organization, fmt: str) -> StreamingHttpResponse:
+    if fmt not in EXPORT_TYPES:
+        raise Http404
+    form = LogFilterForm(request.GET or {})
+    if not form.is_valid():
+        form = LogFilterForm({})
+        form.is_valid()
+    response = StreamingHttpResponse(
+        selectors.log_export(form.log_filter(organization.pk), fmt),
+        content_type=EXPORT_TYPES[fmt],
+    )
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = (
+        f'attachment; filename="audit-log-{organization.slug}-{stamp}.{fmt}"'
+    )
+    return response
+
+
+@login_required
+def log_export(request, slug, fmt):
+    return export_response(request, audited_organization(request.user, slug), fmt)

@@ -1,0 +1,17 @@
+"""Stable public addresses: /public/<organization>/<BE year>/ and its downloads."""
+
+from django.urls import path
+
+from workflow.views import public
+
+app_name = "public"
+
+urlpatterns = [
+    path("", public.index, name="index"),
+    path("files/evidence/<int:evidence_id>/", public.evidence_download, name="evidence"),
+    path("<slug:slug>/", public.organization_years, name="organization"),
+    path("<slug:slug>/<int:year>/", public.report_page, name="report"),
+    path("<slug:slug>/<int:year>/report.pdf", public.report_pdf, name="report-pdf"),
+    path("<slug:slug>/<int:year>/report.xlsx", public.report_xlsx_download, name="report-xlsx"),
+    path("<slug:slug>/<int:year>/report.csv", public.report_csv_download, name="report-csv"),
+]
