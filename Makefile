@@ -13,7 +13,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 install: $(BIN)/.installed
-	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
+	@if [ -d locale ]; then $(BIN)/python manage.py compilemessages --ignore=.venv -v 0; fi
 
 # Debian packages the PDF check and the browser tests need (Chromium, pdftotext).
 system-deps:
