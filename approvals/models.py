@@ -157,3 +157,195 @@ class PublicationSchedule(models.Model):
     @property
     def item(self):
         return self.result_report if self.result_report_id else self.measure
+
+
+# Notifications: the in-app inbox, the e-mail outbox and what each person chose.
+
+
+class EmailMode(models.TextChoices):
+    IMMEDIATE = "immediate", _("E-mail each notification")
+    DIGEST = "digest", _("One daily digest e-mail")
+    NONE = "none", _("No e-mail (inbox only)")
+
+
+class NotificationKind(models.TextChoices):
+    TRANSITION = "transition", _("Transition")
+    REMINDER = "reminder", _("Reminder")
+    DIGEST = "digest", _("Digest")
+
+
+class NotificationPreference(models.Model):
+    """How one person wants to be told; the inbox always fills whatever they choose."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference",
+        verbose_name=_("person"),
+    )  # fmt: skip
+    email_mode = models.CharField(
+        _("e-mail"), max_length=20, choices=EmailMode.choices, default=EmailMode.IMMEDIATE
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = AuditedHistory()
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_email_mode_display()}"
+
+
+class Notification(models.Model):
+    """One entry of a person's in-app inbox."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+        verbose_name=_("person"),
+    )  # fmt: skip
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="notifications",
+        verbose_name=_("organization"),
+    )  # fmt: skip
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
+    action = models.CharField(_("action"), max_length=20, blank=True)
+    measure = models.ForeignKey(
+        "workflow.Measure", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("measure"),
+    )  # fmt: skip
+    result_report = models.ForeignKey(
+        "workflow.ResultReport", on_delete=models.CASCADE, null=True, blank=True,
+        related_name="+", verbose_name=_("result report"),
+    )  # fmt: skip
+    transition_log = models.ForeignKey(
+        "audit.TransitionLog", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="notifications", verbose_name=_("transition"),
+    )  # fmt: skip
+    title = models.CharField(_("title (Thai)"), max_length=300)
+    title_en = models.CharField(_("title (English)"), max_length=300)
+    body = models.TextField(_("text"), blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    digest_pending = models.BooleanField(
+        _("waiting for the daily digest"), default=False, db_index=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"]),
+            models.Index(fields=["user", "read_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.title}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed, will retry")
+    GIVEN_UP = "given_up", _("Given up")
+
+
+class OutboxMessage(models.Model):
+    """One e-mail to one address, written in the transaction that caused it.
+
+    The idempotency key makes every cause produce one message only; the status
+    moves pending → sending (claimed by one worker) → sent, or failed → … → given_up.
+    """
+
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
+    channel = models.CharField(_("channel"), max_length=20, default="email")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("organization"),
+    )  # fmt: skip
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outbox_messages",
+        verbose_name=_("recipient"),
+    )  # fmt: skip
+    to_address = models.EmailField(_("address"))
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("notification"),
+    )  # fmt: skip
+    transition_log = models.ForeignKey(
+        "audit.TransitionLog", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="outbox_messages", verbose_name=_("transition"),
+    )  # fmt: skip
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    given_up_at = models.DateTimeField(_("given up at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox")
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.idempotency_key} → {self.to_address} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at handing a message to the mail server, kept for the auditors."""
+
+    message = models.ForeignKey(
+        OutboxMessage, on_delete=models.CASCADE, related_name="delivery_attempts",
+        verbose_name=_("message"),
+    )  # fmt: skip
+    number = models.PositiveSmallIntegerField(_("attempt"))
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    outcome = models.CharField(_("outcome"), max_length=20, choices=DeliveryStatus.choices)
+    smtp_code = models.PositiveSmallIntegerField(_("SMTP code"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["message", "number", "id"]
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
+
+    def __str__(self) -> str:
+        return f"{self.message_id} #{self.number}: {self.outcome}"
+
+
+class MailboxHealth(models.Model):
+    """An address whose messages keep failing: counted, and disabled past a limit."""
+
+    address = models.EmailField(_("address"), unique=True)
+    consecutive_failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    total_failures = models.PositiveIntegerField(_("failures in all"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_failed_at = models.DateTimeField(_("last failed at"), null=True, blank=True)
+    last_sent_at = models.DateTimeField(_("last sent at"), null=True, blank=True)
+    disabled_at = models.DateTimeField(
+        _("disabled at"), null=True, blank=True,
+        help_text=_("No more e-mail is tried while set; clear it once the address is fixed."),
+    )  # fmt: skip
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["-disabled_at", "-consecutive_failures", "address"]
+        verbose_name = _("mailbox health")
+        verbose_name_plural = _("mailbox health")
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.consecutive_failures})"

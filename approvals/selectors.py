@@ -1,10 +1,18 @@
-"""Reads for the approvals app: work queues."""
+"""Reads for the approvals app: work queues, the inbox."""
 
 from __future__ import annotations
 
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
-from approvals.models import Delegation, Membership, Role
+from approvals.models import (
+    Delegation,
+    EmailMode,
+    MailboxHealth,
+    Membership,
+    Notification,
+    NotificationPreference,
+    Role,
+)
 from workflow.models import Measure, ResultReport, State
 
 # What each role is waiting to do, and in which state the item waits for it.
@@ -85,3 +93,33 @@ def queue_for(user, *, limit: int = 200) -> list[dict]:
                 }
             )
     return entries
+
+
+def inbox_for(user, *, unread_only: bool = False) -> QuerySet[Notification]:
+    """A person's inbox, newest first."""
+    notifications = Notification.objects.filter(user=user).select_related(
+        "organization", "transition_log__actor"
+    )
+    if unread_only:
+        notifications = notifications.filter(read_at__isnull=True)
+    return notifications.order_by("-created_at", "-id")
+
+
+def unread_count(user) -> int:
+    if not user or not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def preference_for(user) -> NotificationPreference:
+    """The person's choice; an unsaved default (immediate) when they never chose."""
+    return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(
+        user=user, email_mode=EmailMode.IMMEDIATE
+    )
+
+
+def mailboxes_failing() -> QuerySet[MailboxHealth]:
+    """Addresses that failed lately or are disabled, for the admins."""
+    return MailboxHealth.objects.filter(consecutive_failures__gt=0) | MailboxHealth.objects.filter(
+        disabled_at__isnull=False
+    )

@@ -23,6 +23,7 @@ from approvals.exceptions import (
     WorkflowError,
 )
 from approvals.models import Delegation, Membership, PublicationSchedule, Role
+from approvals.notifications import notifications_enqueue
 from audit.models import TransitionLog
 from workflow.models import Action, Division, Measure, Organization, ResultReport
 from workflow.services import publication_create
@@ -119,6 +120,7 @@ def transition_perform(
                 revision=locked.revision,
                 ip_address=ip_address,
             )
+            notifications_enqueue(log=log, item=locked)
             if action == Action.PUBLISH:
                 publication_create(item=locked, published_by=actor)
             return log

@@ -1,8 +1,44 @@
-"""Celery tasks of the approvals app: thin, idempotent, calling services."""
+"""Celery tasks of approvals: thin, take ids, idempotent, calling services."""
+
+from __future__ import annotations
 
 from celery import shared_task
 
+from approvals import delivery, reminders
 from approvals.services import publication_schedules_run
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def outbox_deliver(message_ids: list[int]) -> dict:
+    """Send the given outbox messages; a temporary failure is retried with backoff."""
+    from celery import current_task
+
+    worker = getattr(current_task.request, "hostname", "") or ""
+    results = delivery.outbox_send_many(message_ids=list(message_ids), worker=worker)
+    counts: dict[str, int] = {}
+    for message_id, result in results.items():
+        counts[result.outcome] = counts.get(result.outcome, 0) + 1
+        if result.outcome == delivery.Outcome.RETRY:
+            delivery.outbox_dispatch([message_id], countdown=result.retry_in)
+    return counts
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def outbox_redispatch() -> int:
+    """Periodic: re-dispatch messages left pending (broker down at commit, worker died)."""
+    return delivery.outbox_redispatch()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def reminders_send() -> int:
+    """Daily: due-date reminders, overdue digests and waiting-items digests."""
+    return reminders.reminders_send()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def digests_send() -> int:
+    """Daily: one e-mail per person who chose the digest, with what came since the last one."""
+    return reminders.digests_send()
 
 
 @shared_task(name="approvals.tasks.scheduled_publications_run")

@@ -11,6 +11,8 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/", include("workflow.api.urls")),
     path("api/v1/", include("approvals.api")),
+    path("api/v1/inbox/", include("approvals.notifications_urls")),
+    path("inbox/", include("approvals.inbox_urls")),
     path("", include("audit.urls", namespace="audit")),
     path(
         "accounts/login/",

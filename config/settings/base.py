@@ -88,10 +88,16 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'itaflow.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Keep connections between requests and Celery tasks (a new PostgreSQL connection per
+# task costs more than sending the e-mail); checked before reuse.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the dev server and an in-process worker share the file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        # IMMEDIATE: a transaction takes the write lock when it begins, so two processes
+        # (web and a Celery worker) wait for each other instead of failing "database is locked".
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -154,19 +160,53 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A task taken by a worker that dies is given to another after this long (acks_late).
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+    # Fail fast when Redis is down: the outbox keeps the message and it is re-dispatched.
+    "socket_connect_timeout": env.float("CELERY_SOCKET_CONNECT_TIMEOUT", default=2.0),
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE = {
     "scheduled-publications": {
         "task": "approvals.tasks.scheduled_publications_run",
         "schedule": 60.0,
+    },
+    "outbox-redispatch": {
+        "task": "approvals.tasks.outbox_redispatch",
+        "schedule": env.float("NOTIFY_REDISPATCH_EVERY_SECONDS", default=30.0),
+    },
+    "reminders-daily": {
+        "task": "approvals.tasks.reminders_send",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "digests-daily": {
+        "task": "approvals.tasks.digests_send",
+        "schedule": crontab(hour=7, minute=30),
     },
     "audit-verify-nightly": {
         "task": "audit.verify_all",
         "schedule": crontab(hour=2, minute=30),
     },
 }
+
+# Notifications (approvals.notifications, approvals.delivery).
+# A pending outbox message older than this is handed to Celery again (broker down, worker died).
+NOTIFY_REDISPATCH_AFTER_SECONDS = env.float("NOTIFY_REDISPATCH_AFTER_SECONDS", default=60.0)
+# A message claimed by a worker that died is taken back after this long.
+NOTIFY_SEND_LEASE_SECONDS = env.float("NOTIFY_SEND_LEASE_SECONDS", default=120.0)
+# Temporary SMTP failures: retried after base, 2×base, 4×base … up to max attempts.
+NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=60.0)
+NOTIFY_RETRY_MAX_SECONDS = env.float("NOTIFY_RETRY_MAX_SECONDS", default=6 * 3600.0)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
+# After this many messages given up in a row, an address is disabled and shown to admins.
+NOTIFY_MAILBOX_DISABLE_AFTER = env.int("NOTIFY_MAILBOX_DISABLE_AFTER", default=3)
+REMINDER_DAYS_BEFORE = env.list("REMINDER_DAYS_BEFORE", cast=int, default=[14, 7, 1])
+WAITING_DIGEST_DAYS = env.int("WAITING_DIGEST_DAYS", default=3)
 
 # Evidence files: at most this size; PDF, JPEG, PNG, DOCX, XLSX recognised by content.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)

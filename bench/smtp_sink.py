@@ -1,0 +1,37 @@
+"""An SMTP server in its own process for the bench: appends "<arrival time> <key>" per e-mail.
+
+python bench/smtp_sink.py PORT LOGFILE
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import sys
+import threading
+import time
+
+from aiosmtpd.controller import Controller
+
+
+class Sink:
+    def __init__(self, path: str) -> None:
+        self.out = open(path, "a", buffering=1)  # noqa: SIM115 - open for the process's life
+
+    async def handle_DATA(self, server, session, envelope):
+        arrived = time.time()
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.out.write(f"{arrived:.6f} {message.get('X-Itaflow-Key', '')}\n")
+        return "250 Message accepted for delivery"
+
+
+def main() -> None:
+    port, path = int(sys.argv[1]), sys.argv[2]
+    controller = Controller(Sink(path), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
