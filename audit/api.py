@@ -6,6 +6,8 @@ import dataclasses
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +29,7 @@ class AuditAPIView(APIView):
 class LogAPI(AuditAPIView):
     """The organization log, newest first; `next` is the cursor of the following page."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, slug):
         organization = self.organization()
         form = LogFilterForm(request.query_params)
@@ -43,6 +46,7 @@ class LogAPI(AuditAPIView):
 class LogExportAPI(AuditAPIView):
     """The whole filtered log, streamed as CSV or JSON Lines."""
 
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request, slug, fmt):
         return export_response(request, self.organization(), fmt)
 
@@ -50,10 +54,11 @@ class LogExportAPI(AuditAPIView):
 class TimelineAPI(AuditAPIView):
     """Every version of one measure or result report with field-by-field differences."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, slug, kind, pk):
         organization = self.organization()
         entries = selectors.item_timeline(
-            organization_id=organization.pk, item=item_model(kind), pk=pk
+            organization_id=organization.pk, item=item_model(kind, pk), pk=pk
         )
         if not entries:
             raise Http404
@@ -63,6 +68,7 @@ class TimelineAPI(AuditAPIView):
 class AsOfAPI(AuditAPIView):
     """What was published and what the working copy was at `at` (ISO date-time)."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, slug):
         organization = self.organization()
         form = AsOfForm(request.query_params)
@@ -79,5 +85,6 @@ class AsOfAPI(AuditAPIView):
 class ChainAPI(AuditAPIView):
     """The chain head (to compare with a publication's) and the last verification."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, slug):
         return Response(selectors.chain_status(self.organization().pk))

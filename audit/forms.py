@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.selectors import LogFilter
 
+MAX_ID = 2**63 - 1
+
 
 def _day_start(day: dt.date | None) -> dt.datetime | None:
     if day is None:
@@ -20,10 +22,18 @@ def _day_start(day: dt.date | None) -> dt.datetime | None:
 class LogFilterForm(forms.Form):
     date_from = forms.DateField(label=_("From"), required=False)
     date_to = forms.DateField(label=_("To (inclusive)"), required=False)
-    person = forms.IntegerField(label=_("Person (id)"), required=False, min_value=1)
-    division = forms.IntegerField(label=_("Division (id)"), required=False, min_value=1)
-    measure = forms.IntegerField(label=_("Measure (id)"), required=False, min_value=1)
-    report = forms.IntegerField(label=_("Result report (id)"), required=False, min_value=1)
+    person = forms.IntegerField(
+        label=_("Person (id)"), required=False, min_value=1, max_value=MAX_ID
+    )
+    division = forms.IntegerField(
+        label=_("Division (id)"), required=False, min_value=1, max_value=MAX_ID
+    )
+    measure = forms.IntegerField(
+        label=_("Measure (id)"), required=False, min_value=1, max_value=MAX_ID
+    )
+    report = forms.IntegerField(
+        label=_("Result report (id)"), required=False, min_value=1, max_value=MAX_ID
+    )
     action = forms.CharField(label=_("Action"), required=False, max_length=20)
     after = forms.CharField(required=False, widget=forms.HiddenInput)
     limit = forms.IntegerField(required=False, min_value=1, max_value=500, widget=forms.HiddenInput)
@@ -45,7 +55,9 @@ class LogFilterForm(forms.Form):
 
 class AsOfForm(forms.Form):
     at = forms.DateTimeField(label=_("As of"), required=False)
-    year = forms.IntegerField(label=_("Fiscal year (BE)"), required=False)
+    year = forms.IntegerField(
+        label=_("Fiscal year (BE)"), required=False, min_value=2500, max_value=2700
+    )
 
     def moment(self) -> dt.datetime:
         at = self.cleaned_data.get("at") or timezone.now()

@@ -329,19 +329,39 @@ def _export_copy(f: LogFilter, fmt: str) -> Iterator[bytes]:
 
 def _latest_versions(history, organization_id: int, at: dt.datetime, extra: dict) -> list[dict]:
     """The newest historical row at `at` of every record of the organization (then filtered)."""
-    base = history.objects.filter(history_organization_id=organization_id, history_date__lte=at)
     if connection.vendor == "postgresql":
-        ids = list(
-            base.order_by("history_organization_id", "id", "-history_date", "-history_id")
-            .distinct("history_organization_id", "id")
-            .values_list("history_id", flat=True)
+        # one index lookup per record: its ids from the (organization, id, …) index, then the
+        # latest row at `at` from the (id, history_date) index
+        columns = [f.attname for f in history._meta.concrete_fields]
+        quoted = ", ".join(f"h.{connection.ops.quote_name(c)}" for c in columns)
+        table = history._meta.db_table
+        conditions = "".join(f" AND h.{connection.ops.quote_name(c)} = %s" for c in extra)
+        sql = (
+            f"SELECT {quoted} FROM (SELECT DISTINCT id FROM {table} "
+            f"WHERE history_organization_id = %s) ids CROSS JOIN LATERAL ("
+            f"SELECT * FROM {table} x WHERE x.id = ids.id AND x.history_date <= %s "
+            f"ORDER BY x.history_date DESC, x.history_id DESC LIMIT 1) h "
+            f"WHERE h.history_type <> '-'{conditions}"
         )
-    else:
-        latest: dict[int, tuple] = {}
-        for pk, when, hid in base.values_list("id", "history_date", "history_id"):
-            if pk not in latest or (when, hid) > latest[pk][:2]:
-                latest[pk] = (when, hid)
-        ids = [hid for _, hid in latest.values()]
+        json_columns = {
+            f.attname for f in history._meta.concrete_fields
+            if f.get_internal_type() == "JSONField"
+        }  # fmt: skip
+        rows = [
+            dict(zip(columns, values, strict=True))
+            for values in fetch(sql, [organization_id, at, *extra.values()])
+        ]
+        for row in rows:
+            for column in json_columns:
+                if isinstance(row[column], str):
+                    row[column] = json.loads(row[column])
+        return rows
+    base = history.objects.filter(history_organization_id=organization_id, history_date__lte=at)
+    latest: dict[int, tuple] = {}
+    for pk, when, hid in base.values_list("id", "history_date", "history_id"):
+        if pk not in latest or (when, hid) > latest[pk]:
+            latest[pk] = (when, hid)
+    ids = [hid for _, hid in latest.values()]
     rows = history.objects.filter(history_id__in=ids, **extra).exclude(history_type="-")
     return list(rows.values())
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
@@ -16,7 +16,9 @@ ITEM_KINDS = {"measures": Measure, "reports": ResultReport}
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 
 
-def item_model(kind: str):
+def item_model(kind: str, pk: int | None = None):
+    if pk is not None and not 0 < pk < 2**63:
+        raise Http404
     try:
         return ITEM_KINDS[kind]
     except KeyError as error:
@@ -26,12 +28,9 @@ def item_model(kind: str):
 @login_required
 def audit_home(request, slug):
     organization = audited_organization(request.user, slug)
-    form = LogFilterForm(request.GET or None)
+    form = LogFilterForm(request.GET)  # every filter is optional: no filter, whole log
     rows, next_cursor = [], None
-    if form.is_valid() or not request.GET:
-        if not request.GET:
-            form = LogFilterForm({})
-            form.is_valid()
+    if form.is_valid():
         rows, next_cursor = selectors.organization_log(
             form.log_filter(organization.pk),
             after=form.cleaned_data.get("after") or None,
@@ -56,7 +55,7 @@ def audit_home(request, slug):
 @login_required
 def item_timeline(request, slug, kind, pk):
     organization = audited_organization(request.user, slug)
-    model = item_model(kind)
+    model = item_model(kind, pk)
     entries = selectors.item_timeline(organization_id=organization.pk, item=model, pk=pk)
     if not entries:
         raise Http404
@@ -94,13 +93,12 @@ def report_as_of(request, slug):
     )
 
 
-def export_response(request, organization, fmt: str) -> StreamingHttpResponse:
+def export_response(request, organization, fmt: str):
     if fmt not in EXPORT_TYPES:
         raise Http404
-    form = LogFilterForm(request.GET or {})
+    form = LogFilterForm(request.GET)
     if not form.is_valid():
-        form = LogFilterForm({})
-        form.is_valid()
+        return HttpResponseBadRequest(form.errors.as_json(), content_type="application/json")
     response = StreamingHttpResponse(
         selectors.log_export(form.log_filter(organization.pk), fmt),
         content_type=EXPORT_TYPES[fmt],

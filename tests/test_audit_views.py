@@ -236,3 +236,33 @@ def test_audit_home_shows_chain_head(client, story):
     head = ChainEntry.objects.filter(organization=measure.organization).order_by("seq").last()
     assert response.status_code == 200
     assert head.hash in response.content.decode()
+
+
+def test_measure_update_service_makes_one_complete_version(client):
+    # given
+    from workflow.services import measure_update
+
+    measure = MeasureFactory(methods=["ประชุม", "ประกาศ", "รายงาน"])
+    org = measure.organization
+    head = MembershipFactory(
+        organization=org, role=Role.DIVISION_HEAD, divisions=[measure.divisions.get()]
+    ).user
+    auditor = MembershipFactory(organization=org, role=Role.AUDITOR).user
+    versions = measure.history.count()
+
+    # when: one method moved to the front, one reworded
+    measure_update(
+        measure=measure, actor=head, expected_version=measure.version,
+        methods=["รายงาน", "ประชุม", "ประกาศผล"],
+    )  # fmt: skip
+
+    # then
+    assert measure.history.count() == versions + 1
+    client.force_login(auditor)
+    entries = client.get(
+        reverse("audit:api-timeline", args=[org.slug, "measures", measure.pk])
+    ).json()["results"]
+    last = entries[-1]
+    assert (last["who"], last["reason"]) == (head.username, "edit")
+    kinds = {(c["kind"], c["old_text"], c["new_text"]) for c in last["diff"]["lists"]["methods"]}
+    assert kinds == {("moved", "รายงาน", "รายงาน"), ("reworded", "ประกาศ", "ประกาศผล")}

@@ -22,7 +22,7 @@ from tests.web_helpers import (
     published_report,
 )
 from workflow.importing import report_import
-from workflow.models import Action, Evidence, Measure
+from workflow.models import Action, Evidence, Measure, Publication
 from workflow.selectors import REPORT_COLUMNS
 
 pytestmark = pytest.mark.django_db
@@ -224,3 +224,16 @@ def test_public_index_and_organization_pages_link_to_the_report(client, organiza
 def test_pages_are_thai_whatever_the_browser_asks(client, organization):
     response = client.get(reverse("public:index"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert response.headers["Content-Language"] == "th"
+
+
+def test_public_report_shows_the_audit_chain_head_at_publication(client, organization):
+    # given
+    published_report(organization, measures=SEED_MEASURES[:1])
+    newest = Publication.objects.order_by("-published_at", "-id").first()
+
+    # when
+    page = client.get(report_url(organization)).content.decode()
+
+    # then
+    assert newest.chain_head
+    assert f"<code>{newest.chain_head}</code>" in page
