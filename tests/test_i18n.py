@@ -80,6 +80,13 @@ def problems_of(entries: list[dict]) -> list[str]:
     return problems
 
 
+@pytest.fixture(autouse=True)
+def _default_language_afterwards():
+    """The language a request activated must not leak into the next test of this process."""
+    yield
+    translation.deactivate()
+
+
 PLACEHOLDER = re.compile(r"%\([^)]+\)[sdifr]|%[sdifr]|\{[A-Za-z_][A-Za-z0-9_]*\}|</?[a-z][^>]*>")
 
 
