@@ -15,10 +15,10 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 	@if [ -d locale ]; then $(BIN)/python manage.py compilemessages --ignore=.venv -v 0; fi
 
-# Debian packages the PDF check and the browser tests need (Chromium, pdftotext).
+# Debian packages the tests need: Chromium (browser tests), pdftotext (PDF check), gettext.
 system-deps:
-	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils; }
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null && command -v msgfmt >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils gettext; }
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

@@ -308,6 +308,18 @@ def mailbox_failure_record(*, address: str, error: str) -> MailboxHealth:
     return health
 
 
+def mailbox_enable(*, health: MailboxHealth, actor) -> MailboxHealth:
+    """An admin says the address is fixed: e-mail is tried again from the next message."""
+    with transaction.atomic():
+        health = MailboxHealth.objects.select_for_update().get(pk=health.pk)
+        health.disabled_at = None
+        health.consecutive_failures = 0
+        health._history_user = actor
+        health._change_reason = "mailbox enabled again"
+        health.save(update_fields=["disabled_at", "consecutive_failures"])
+    return health
+
+
 def mailbox_disabled(address: str) -> bool:
     """Whether no more e-mail is tried to this address (shown to admins)."""
     return MailboxHealth.objects.filter(address=address.lower(), disabled_at__isnull=False).exists()

@@ -1,8 +1,9 @@
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 
-from approvals.models import Role
+from approvals.models import MailboxHealth, Role
 from audit.models import TransitionLog
 from tests.factories import MeasureFactory, MembershipFactory, ResultReportFactory, UserFactory
 from workflow.models import Measure, State
@@ -68,3 +69,32 @@ def test_admin_cannot_edit_measures_directly(superuser_client):
     url = reverse("admin:workflow_measure_change", args=[measure.pk])
     superuser_client.post(url, {"title": "แก้ไขทางลัด", "number": measure.number})
     assert Measure.objects.get().title == "ต้นฉบับ"
+
+
+def test_admin_enables_a_disabled_mailbox_again_with_history(superuser_client):
+    # given
+    health = MailboxHealth.objects.create(
+        address="head@example.go.th", consecutive_failures=3, total_failures=3,
+        disabled_at=timezone.now(),
+    )  # fmt: skip
+
+    # when
+    superuser_client.post(
+        reverse("admin:approvals_mailboxhealth_changelist"),
+        {"action": "enable", "_selected_action": [health.pk]},
+    )
+
+    # then
+    health.refresh_from_db()
+    assert (health.disabled_at, health.consecutive_failures, health.total_failures) == (None, 0, 3)
+    latest = health.history.first()
+    assert (latest.history_user, latest.history_change_reason) == (
+        superuser_client.user,
+        "mailbox enabled again",
+    )
+
+
+def test_admin_shows_outbox_and_delivery_attempts_read_only(superuser_client):
+    url = reverse("admin:approvals_outboxmessage_changelist")
+    assert superuser_client.get(url).status_code == 200
+    assert superuser_client.get(reverse("admin:approvals_outboxmessage_add")).status_code == 403
