@@ -13,7 +13,8 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 install: $(BIN)/.installed
-	@if [ -d locale ]; then $(BIN)/python manage.py compilemessages --ignore=.venv -v 0; fi
+	@command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; }
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=var -v 0
 
 # Debian packages the tests need: Chromium (browser tests), pdftotext (PDF check), gettext.
 system-deps:
