@@ -79,7 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
-            "builtins": ["workflow.templatetags.thai"],
+            "builtins": ["workflow.templatetags.thai", "workflow.templatetags.labels"],
         },
     }
 ]
