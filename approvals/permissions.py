@@ -209,15 +209,6 @@ def division_ids_of(user, organization_id: int) -> set[int]:
     }
 
 
-def item_division_ids(item: Measure | ResultReport) -> set[int]:
-    measure = item.measure if isinstance(item, ResultReport) else item
-    return {d.pk for d in measure.divisions.all()}
-
-
-def heads_division_of(user, item: Measure | ResultReport) -> bool:
-    return facts_for(user, item).heads_division
-
-
 def transition_authority(
     user, item: Measure | ResultReport, action: Action, facts: Facts | None = None
 ) -> Authority | None:

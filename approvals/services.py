@@ -35,11 +35,6 @@ SCHEDULED_PUBLISHER = "scheduled-publisher"
 _SQLITE_RETRIES = 100
 
 
-def _locked_with_facts(item: Measure | ResultReport, actor):
-    """The item's row, locked, carrying the actor's `Facts`: one query."""
-    return permissions.lock_with_facts(type(item), item.pk, actor)
-
-
 def _retrying_on_sqlite_lock(function):
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         return function()
@@ -77,7 +72,7 @@ def transition_perform(
 
     def perform() -> TransitionLog:
         with transaction.atomic():
-            locked, facts = _locked_with_facts(item, actor)
+            locked, facts = permissions.lock_with_facts(type(item), item.pk, actor)
             if not facts.is_member:
                 raise NotPermitted()
             if expected_version is not None and locked.version != expected_version:
@@ -138,7 +133,7 @@ def publication_schedule(
 ) -> PublicationSchedule:
     """Order an approved item published at `publish_at`; replaces a pending order for it."""
     with transaction.atomic():
-        locked, facts = _locked_with_facts(item, actor)
+        locked, facts = permissions.lock_with_facts(type(item), item.pk, actor)
         if not facts.is_member:
             raise NotPermitted()
         if expected_version is not None and locked.version != expected_version:
