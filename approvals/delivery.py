@@ -273,6 +273,13 @@ def _record(
     # keeps a sent message from being sent again. A crash right after it loses only
     # the attempt row, never the fact that the message went out.
     OutboxMessage.objects.filter(pk=message.pk, claim_token=token).update(**fields)
+    if outcome == DeliveryStatus.GIVEN_UP:
+        mailbox_failure_record(address=message.to_address, error=error)
+    elif outcome == DeliveryStatus.SENT and getattr(message, "mailbox_failures", 0):
+        MailboxHealth.objects.filter(address=message.to_address.lower()).update(
+            consecutive_failures=0, last_sent_at=now
+        )
+    # The attempt row last: once it is there, the whole outcome is recorded.
     DeliveryAttempt.objects.create(
         message=message,
         number=message.attempts,
@@ -283,12 +290,6 @@ def _record(
         error=error[:2000],
         worker=worker[:200],
     )
-    if outcome == DeliveryStatus.GIVEN_UP:
-        mailbox_failure_record(address=message.to_address, error=error)
-    elif outcome == DeliveryStatus.SENT and getattr(message, "mailbox_failures", 0):
-        MailboxHealth.objects.filter(address=message.to_address.lower()).update(
-            consecutive_failures=0, last_sent_at=now
-        )
 
 
 def mailbox_failure_record(*, address: str, error: str) -> MailboxHealth:

@@ -51,9 +51,13 @@ class Stack:
             self.worker.start()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def celery_stack(django_db_setup, django_db_blocker):
-    """redis-server + aiosmtpd + `celery -A config worker`, for the whole session."""
+    """redis-server + aiosmtpd + `celery -A config worker`, for this module's tests.
+
+    Stopped when the module ends, so no worker holds the test database while later
+    tests flush it (a worker query during the flush's TRUNCATE can deadlock it).
+    """
     log_dir = tempfile.mkdtemp(prefix="itaflow-worker-")
     redis_server = celery_harness.RedisServer()
     smtp = celery_harness.SmtpServer()
@@ -253,7 +257,7 @@ def test_worker_killed_while_sending_delivers_exactly_once_after_restart(stack):
 
 
 def _wait_given_up(message: OutboxMessage) -> None:
-    # The status is written first, then the attempt row: wait for both.
+    # The attempt row is written last: once it is there the outcome is complete.
     wait_for(
         lambda: (
             OutboxMessage.objects.filter(pk=message.pk, status=DeliveryStatus.GIVEN_UP)
