@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.utils import timezone
 from approvals.models import (
     Delegation,
     EmailMode,
+    Membership,
     Notification,
     NotificationKind,
     NotificationPreference,
@@ -28,8 +29,9 @@ from approvals.models import (
     Role,
 )
 from audit.models import TransitionLog
+from config.statements import Statement, insert, next_id, quote
 from workflow import thai
-from workflow.models import Action, Measure, ResultReport
+from workflow.models import Action, Measure, ReportingRound, ResultReport
 
 ACTION_TITLES = {
     Action.SUBMIT: ("ส่งมาให้คณะทำงานพิจารณา", "Submitted for review"),
@@ -60,53 +62,6 @@ def contacts(people: Q, *, exclude: int | None = None) -> dict[int, Contact]:
     return {pk: Contact(pk, email or "", mode or EmailMode.IMMEDIATE) for pk, email, mode in rows}
 
 
-def _with_role(organization_id: int, *roles: Role) -> Q:
-    return Q(
-        memberships__organization_id=organization_id,
-        memberships__is_active=True,
-        memberships__role__in=roles,
-    )
-
-
-def _person(user_id: int | None) -> Q:
-    return Q(pk=user_id) if user_id else Q(pk__in=[])
-
-
-def recipients_query(log: TransitionLog, item: Measure | ResultReport | None = None) -> Q:
-    """Who a transition concerns (see the module docstring), as one filter on people."""
-    item = item or log.item
-    org = log.organization_id
-    action = Action(log.action)
-    if action in (Action.SUBMIT, Action.WITHDRAW):
-        return _with_role(org, Role.WORKING_GROUP)
-    if action == Action.REVIEW:
-        deputies = Delegation.objects.in_force().filter(organization_id=org).values("deputy_id")
-        return _with_role(org, Role.CHIEF_EXECUTIVE) | Q(pk__in=deputies)
-    if action == Action.RETURN:
-        return _person(item.submitted_by_id)
-    if action == Action.APPROVE:
-        return _with_role(org, Role.PUBLISHER) | _person(item.submitted_by_id)
-    if action == Action.PUBLISH:
-        actors = TransitionLog.objects.filter(
-            measure_id=log.measure_id, result_report_id=log.result_report_id, actor__isnull=False
-        ).values("actor_id")
-        return Q(pk__in=actors) | _person(item.submitted_by_id)
-    measure = item.measure if isinstance(item, ResultReport) else item
-    return Q(
-        memberships__organization_id=org,
-        memberships__is_active=True,
-        memberships__role=Role.DIVISION_HEAD,
-        memberships__divisions__measures=measure,
-    )
-
-
-def recipients_for(
-    log: TransitionLog, item: Measure | ResultReport | None = None
-) -> dict[int, Contact]:
-    """The people a transition concerns, the actor left out."""
-    return contacts(recipients_query(log, item), exclude=log.actor_id)
-
-
 def item_path(item: Measure | ResultReport) -> str:
     """A stable link to the item: `approvals:item` sends on to its page when clicked."""
     kind = "result-report" if isinstance(item, ResultReport) else "measure"
@@ -130,11 +85,13 @@ def item_page(kind: str, pk: int) -> str:
 def item_label(item: Measure | ResultReport) -> str:
     if isinstance(item, ResultReport):
         measure = item.measure
-        return (
-            f"ผลการดำเนินการ {item.reporting_round.name} "
-            f"มาตรการที่ {thai.to_thai_digits(measure.number)} {measure.title[:120]}"
-        )
-    return f"มาตรการที่ {thai.to_thai_digits(item.number)} {item.title[:120]}"
+        return _label(measure.number, measure.title, item.reporting_round.name)
+    return _label(item.number, item.title)
+
+
+def _label(number: int, title: str, round_name: str = "") -> str:
+    label = f"มาตรการที่ {thai.to_thai_digits(number)} {title[:120]}"
+    return f"ผลการดำเนินการ {round_name} {label}" if round_name else label
 
 
 @dataclass(frozen=True)
@@ -219,46 +176,6 @@ def outbox_dispatch_on_commit(message_ids: list[int]) -> None:
     transaction.on_commit(lambda: publisher.submit(message_ids), robust=True)
 
 
-def notifications_enqueue(
-    *, log: TransitionLog, item: Measure | ResultReport | None = None
-) -> list[int]:
-    """Tell the next people in line about a transition: inbox rows and e-mails after commit.
-
-    `item` is the transition's item when the caller has it at hand (saves a query).
-    """
-    item = item or log.item
-    people = recipients_for(log, item)
-    if not people:
-        return []
-    action = Action(log.action)
-    title, title_en = ACTION_TITLES[action]
-    label = item_label(item)
-    body = label
-    if log.comment:
-        body += f"\nความเห็น / Comment: {log.comment}"
-    url = item_path(item)
-    return notifications_write(
-        [
-            Draft(
-                user_id=user_id,
-                organization_id=log.organization_id,
-                kind=NotificationKind.TRANSITION,
-                action=action.value,
-                title=f"{title}: {label}",
-                title_en=f"{title_en}: {label}",
-                body=body,
-                url=url,
-                measure_id=log.measure_id,
-                result_report_id=log.result_report_id,
-                transition_log_id=log.pk,
-                dedupe_key=f"transition:{log.pk}:{user_id}",
-            )
-            for user_id in sorted(people)
-        ],
-        people=people,
-    )
-
-
 def notification_mark_read(*, notification_id: int, user) -> Notification:
     """Mark one entry of the person's own inbox as read (again: no change)."""
     notification = Notification.objects.get(pk=notification_id, user=user)
@@ -286,3 +203,158 @@ def preference_update(*, user, email_mode: EmailMode | str) -> NotificationPrefe
     preference._history_user = user
     preference.save()
     return preference
+
+
+# ---- a transition's notifications, read and written with the transition's own statements ----
+
+
+def _item_context(model) -> str:
+    """The item's organization, measure, submitter and label parts, as the CTE `it`."""
+    if model is ResultReport:
+        return (
+            "SELECT ms.organization_id AS org, ms.id AS measure, i.submitted_by_id AS submitter,"
+            " ms.number AS number, ms.title AS title, rr.name AS round"
+            f" FROM {quote(ResultReport._meta.db_table)} i"
+            f" INNER JOIN {quote(Measure._meta.db_table)} ms ON ms.id = i.measure_id"
+            f" INNER JOIN {quote(ReportingRound._meta.db_table)} rr"
+            " ON rr.id = i.reporting_round_id WHERE i.id = %(item)s"
+        )
+    return (
+        "SELECT i.organization_id AS org, i.id AS measure, i.submitted_by_id AS submitter,"
+        f" i.number AS number, i.title AS title, '' AS round"
+        f" FROM {quote(Measure._meta.db_table)} i WHERE i.id = %(item)s"
+    )
+
+
+def _people_sql(model, action: Action) -> str:
+    """Who a transition concerns (see the module docstring), as ids selected from `it`."""
+    membership = quote(Membership._meta.db_table)
+
+    def with_role(*roles: Role) -> str:
+        listed = ", ".join(f"'{role.value}'" for role in roles)
+        return (
+            f"SELECT m.user_id FROM {membership} m, it WHERE m.organization_id = it.org"
+            f" AND m.is_active AND m.role IN ({listed})"
+        )
+
+    submitter = "SELECT it.submitter FROM it"
+    if action in (Action.SUBMIT, Action.WITHDRAW):
+        return with_role(Role.WORKING_GROUP)
+    if action == Action.REVIEW:
+        deputies = (
+            f"SELECT g.deputy_id FROM {quote(Delegation._meta.db_table)} g, it"
+            " WHERE g.organization_id = it.org AND g.starts_at <= %(now)s"
+            " AND g.ends_at > %(now)s AND g.revoked_at IS NULL"
+        )
+        return f"{with_role(Role.CHIEF_EXECUTIVE)} UNION {deputies}"
+    if action == Action.RETURN:
+        return submitter
+    if action == Action.APPROVE:
+        return f"{with_role(Role.PUBLISHER)} UNION {submitter}"
+    if action == Action.PUBLISH:
+        same_item = (
+            "l.result_report_id = %(item)s"
+            if model is ResultReport
+            else "l.measure_id = %(item)s AND l.result_report_id IS NULL"
+        )
+        return (
+            f"SELECT l.actor_id FROM {quote(TransitionLog._meta.db_table)} l"
+            f" WHERE {same_item} AND l.actor_id IS NOT NULL UNION {submitter}"
+        )
+    return (
+        f"SELECT m.user_id FROM {membership} m"
+        f" INNER JOIN {quote(Membership.divisions.through._meta.db_table)} md"
+        " ON md.membership_id = m.id"
+        f" INNER JOIN {quote(Measure.divisions.through._meta.db_table)} d"
+        " ON d.division_id = md.division_id, it"
+        " WHERE m.organization_id = it.org AND m.is_active"
+        f" AND m.role = '{Role.DIVISION_HEAD.value}' AND d.measure_id = it.measure"
+    )
+
+
+_RECIPIENTS_SQL: dict = {}
+
+
+def recipients_statement(model, pk: int, action: Action, actor) -> Statement:
+    """The people a transition concerns, the actor left out, with what their entries need.
+
+    Each row: user id, e-mail, e-mail choice, the item's label parts, and fresh ids for
+    the inbox entry and the e-mail. Read in the same round trip as the item's lock.
+    """
+    key = (model, action, connection.vendor)
+    if key not in _RECIPIENTS_SQL:
+        users = get_user_model()._meta.db_table
+        _RECIPIENTS_SQL[key] = (
+            f"WITH it AS ({_item_context(model)})"
+            f" SELECT u.id, u.email, COALESCE(p.email_mode, '{EmailMode.IMMEDIATE.value}'),"
+            f" it.number, it.title, it.round, {next_id(Notification)}, {next_id(OutboxMessage)}"
+            f" FROM {quote(users)} u"
+            f" LEFT OUTER JOIN {quote(NotificationPreference._meta.db_table)} p"
+            " ON p.user_id = u.id CROSS JOIN it"
+            " WHERE u.is_active AND u.id <> %(actor)s"
+            f" AND u.id IN ({_people_sql(model, action)}) ORDER BY u.id"
+        )
+    params = {
+        "item": pk,
+        "actor": getattr(actor, "pk", None) or 0,
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+    }
+    name = f"itaflow_recipients_{model._meta.model_name}_{action.value}"
+    return Statement(_RECIPIENTS_SQL[key], params, rows=True, name=name)
+
+
+def transition_notifications(
+    *, log: TransitionLog, item: Measure | ResultReport, recipients: list[tuple]
+) -> tuple[list[Statement], list[int]]:
+    """Inbox entries and e-mails for a transition, as statements, and the e-mails' ids.
+
+    `recipients` are the rows of `recipients_statement`; hand the ids to
+    `outbox_dispatch_on_commit` once the statements ran.
+    """
+    if not recipients:
+        return [], []
+    action = Action(log.action)
+    title, title_en = ACTION_TITLES[action]
+    url = item_path(item)
+    now = log.created_at
+    notifications, messages = [], []
+    for user_id, email, mode, number, measure_title, round_name, note_id, message_id in recipients:
+        label = _label(number, measure_title, round_name)
+        body = label + (f"\nความเห็น / Comment: {log.comment}" if log.comment else "")
+        dedupe_key = f"transition:{log.pk}:{user_id}"
+        notifications.append(
+            Notification(
+                id=note_id,
+                user_id=user_id,
+                organization_id=log.organization_id,
+                kind=NotificationKind.TRANSITION,
+                action=action.value,
+                measure_id=log.measure_id,
+                result_report_id=log.result_report_id,
+                transition_log_id=log.pk,
+                title=f"{title}: {label}"[:300],
+                title_en=f"{title_en}: {label}"[:300],
+                body=body,
+                url=url,
+                dedupe_key=dedupe_key,
+                digest_pending=bool(email) and mode == EmailMode.DIGEST,
+                created_at=now,
+            )
+        )
+        if email and mode == EmailMode.IMMEDIATE:
+            messages.append(
+                OutboxMessage(
+                    id=message_id,
+                    idempotency_key=f"{dedupe_key}:email",
+                    kind=NotificationKind.TRANSITION,
+                    organization_id=log.organization_id,
+                    recipient_id=user_id,
+                    to_address=email,
+                    notification_id=note_id,
+                    transition_log_id=log.pk,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+    statements = [insert(notifications)] + ([insert(messages)] if messages else [])
+    return statements, [m.id for m in messages]

@@ -392,12 +392,15 @@ def _lock_sql(model, vendor: str) -> str:
 _LOCK_SQL: dict = {}
 
 
-def lock_with_facts(model, pk: int, user):
-    """Read and lock one item's row with the user's `Facts` on it: ONE query.
+def lock_statement(model, pk: int, user):
+    """The statement that reads and locks one item's row with the user's `Facts` on it.
 
-    Returns (item, facts); raises model.DoesNotExist. Call inside a transaction.
+    Read its rows back with `lock_result`; `transition_perform` sends it together with
+    the other reads of a transition. Call inside a transaction.
     """
     from django.db import connection
+
+    from config.statements import Statement
 
     key = (model, connection.vendor)
     if key not in _LOCK_SQL:
@@ -408,10 +411,36 @@ def lock_with_facts(model, pk: int, user):
         now=connection.ops.adapt_datetimefield_value(timezone.now()),
         pk=pk,
     )
-    rows = list(model.objects.raw(_LOCK_SQL[key], params))
+    return Statement(
+        _LOCK_SQL[key], params, rows=True, name=f"itaflow_lock_{model._meta.model_name}"
+    )
+
+
+_EXTRA_COLUMNS = ["_org_id", *(f"{_PREFIX}{role.value}" for role in Role)]
+_EXTRA_COLUMNS += [f"{_PREFIX}heads", f"{_PREFIX}delegation"]
+
+
+def lock_result(model, rows: list[tuple], user):
+    """(item, facts) from the rows of `lock_statement`; raises model.DoesNotExist."""
+    from config.statements import from_row
+
     if not rows:
         raise model.DoesNotExist()
-    item = rows[0]
+    fields = model._meta.concrete_fields
+    row = rows[0]
+    item = from_row(model, fields, row[: len(fields)])
+    item.__dict__.update(zip(_EXTRA_COLUMNS, row[len(fields) :], strict=True))
     facts = facts_from(item) if _authenticated(user) else NO_FACTS
     remember_facts(item, user, facts)
     return item, facts
+
+
+def lock_with_facts(model, pk: int, user):
+    """Read and lock one item's row with the user's `Facts` on it: ONE query.
+
+    Returns (item, facts); raises model.DoesNotExist. Call inside a transaction.
+    """
+    from config import statements
+
+    (rows,) = statements.run([lock_statement(model, pk, user)])
+    return lock_result(model, rows, user)

@@ -13,7 +13,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from approvals import permissions
+from approvals import notifications, permissions
 from approvals.exceptions import (
     NotPermitted,
     ReasonRequired,
@@ -23,8 +23,10 @@ from approvals.exceptions import (
     WorkflowError,
 )
 from approvals.models import Delegation, Membership, PublicationSchedule, Role
-from approvals.notifications import notifications_enqueue
+from approvals.notifications import transition_notifications
+from audit import recording
 from audit.models import TransitionLog
+from config import statements
 from workflow.models import Action, Division, Measure, Organization, ResultReport
 from workflow.services import publication_create
 
@@ -70,9 +72,20 @@ def transition_perform(
         raise TransitionNotAllowed() from None
     comment = (comment or "").strip()
 
+    model = type(item)
+
     def perform() -> TransitionLog:
         with transaction.atomic():
-            locked, facts = permissions.lock_with_facts(type(item), item.pk, actor)
+            # the reads, in one round trip: the locked row with the actor's authority on it,
+            # the last version's children with fresh ids, and who is to be told
+            lock_rows, prefetch_rows, recipients = statements.run(
+                [
+                    permissions.lock_statement(model, item.pk, actor),
+                    recording.version_prefetch(model, item.pk),
+                    notifications.recipients_statement(model, item.pk, action, actor),
+                ]
+            )
+            locked, facts = permissions.lock_result(model, lock_rows, actor)
             if not facts.is_member:
                 raise NotPermitted()
             if expected_version is not None and locked.version != expected_version:
@@ -86,6 +99,7 @@ def transition_perform(
 
             source_state = locked.state
             method()
+            now = timezone.now()
             update_fields = ["state", "version", "updated_at"]
             if action == Action.SUBMIT:
                 locked.submitted_by = actor
@@ -94,12 +108,11 @@ def transition_perform(
                 locked.submitted_by = None
                 update_fields += ["submitted_by", "revision"]
             locked.version += 1
-            locked._history_user = actor
-            locked._change_reason = f"{action.value}: {comment}" if comment else action.value
-            locked.save(update_fields=update_fields)
+            locked.updated_at = now
 
-            is_report = isinstance(locked, ResultReport)
-            log = TransitionLog.objects.create(
+            is_report = model is ResultReport
+            log = TransitionLog(
+                id=prefetch_rows[0][2],
                 organization_id=locked._org_id,
                 measure_id=locked.measure_id if is_report else locked.pk,
                 result_report_id=locked.pk if is_report else None,
@@ -114,8 +127,29 @@ def transition_perform(
                 version=locked.version,
                 revision=locked.revision,
                 ip_address=ip_address,
+                created_at=now,
             )
-            notifications_enqueue(log=log, item=locked)
+            told, message_ids = transition_notifications(
+                log=log, item=locked, recipients=recipients
+            )
+            # the writes, in one round trip: the row, its version, the record, the chain
+            # links of both, the inbox entries and the e-mails
+            statements.run(
+                [
+                    statements.update(locked, update_fields),
+                    *recording.transition_recorded(
+                        item=locked,
+                        log=log,
+                        prefetched=prefetch_rows[0],
+                        actor=actor,
+                        reason=f"{action.value}: {comment}" if comment else action.value,
+                        system_actor=system_actor,
+                    ),
+                    *told,
+                ]
+            )
+            if message_ids:
+                notifications.outbox_dispatch_on_commit(message_ids)
             if action == Action.PUBLISH:
                 publication_create(item=locked, published_by=actor)
             return log

@@ -124,6 +124,42 @@ def _head_ensure(key: int) -> None:
     ChainHead.objects.bulk_create([ChainHead(key=key)], ignore_conflicts=True)
 
 
+_ENSURE_HEAD_SQL = (
+    "INSERT INTO audit_chainhead (key, seq, prev_hash, hash) VALUES (%s, 0, %s, %s)"
+    " ON CONFLICT (key) DO NOTHING"
+)
+
+
+def _append_params(entry: ChainEntry, text: str, key: int) -> list:
+    return [
+        text, key, entry.organization_id, entry.record_model, entry.record_pk,
+        entry.created_at, entry.actor_id, entry.system_actor, entry.action,
+        entry.reason, entry.subject_model, entry.subject_pk, entry.measure_id,
+        entry.result_report_id,
+    ]  # fmt: skip
+
+
+def append_steps(links: list[tuple[ChainEntry, models.Model]]) -> list:
+    """`append` for several records, as steps for `config.statements.run` (one round trip).
+
+    On PostgreSQL each link is the same single statement as `append`, after making sure
+    the organization's head row exists; elsewhere each step calls `append`.
+    """
+    from config.statements import Statement
+
+    if not enabled() or not links:
+        return []
+    if connection.vendor != "postgresql":
+        return [lambda entry=entry, record=record: append(entry, record) for entry, record in links]
+    key = chain_key(links[0][0].organization_id)
+    steps = [Statement(_ENSURE_HEAD_SQL, [key, GENESIS_HASH, GENESIS_HASH])]
+    for entry, record in links:
+        assert chain_key(entry.organization_id) == key, "one organization per call"
+        params = _append_params(entry, payload(entry, record), key)
+        steps.append(Statement(_APPEND_SQL, params, name="itaflow_chain_append"))
+    return steps
+
+
 def append(entry: ChainEntry, record: models.Model) -> ChainEntry:
     """Add `record` to its organization's chain, inside the caller's transaction.
 
@@ -134,12 +170,7 @@ def append(entry: ChainEntry, record: models.Model) -> ChainEntry:
     text = payload(entry, record)
     key = chain_key(entry.organization_id)
     if connection.vendor == "postgresql":
-        params = [
-            text, key, entry.organization_id, entry.record_model, entry.record_pk,
-            entry.created_at, entry.actor_id, entry.system_actor, entry.action,
-            entry.reason, entry.subject_model, entry.subject_pk, entry.measure_id,
-            entry.result_report_id,
-        ]  # fmt: skip
+        params = _append_params(entry, text, key)
         import psycopg
 
         connection.ensure_connection()

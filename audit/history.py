@@ -49,6 +49,8 @@ class AuditedHistory(HistoricalRecords):
         super().finalize(sender, **kwargs)
         if self.cls is sender:
             sender.audited_history = self  # lets audit.recording write a parent version
+            # the historical model, without building a manager class on each access
+            self.history_model = vars(sender)[self.manager_name].model
 
     def get_meta_options(self, model):
         meta = super().get_meta_options(model)

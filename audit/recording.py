@@ -5,8 +5,10 @@ Connected in AuditConfig.ready(); everything here runs inside the writer's trans
 
 from __future__ import annotations
 
+import json
+
 from django.db import connection
-from django.db.models.signals import post_save
+from django.db.models.signals import m2m_changed, post_save
 from django.dispatch import receiver
 from simple_history.models import HistoricalRecords
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
@@ -15,6 +17,8 @@ from audit import chain
 from audit.context import current_actor, process_actor
 from audit.history import ChildrenHistoryBase, HistoryBase
 from audit.models import ChainEntry, TransitionLog
+from config.statements import Statement, Step, insert, next_id, quote
+from workflow.models import Measure
 
 HISTORY_ACTIONS = {"+": "created", "~": "edited", "-": "deleted"}
 CHILD_PARENT = {
@@ -41,15 +45,19 @@ def _transaction_rows() -> dict | None:
 
 
 def _parent_version_complete(instance) -> None:
-    """A child changed: the parent's version must hold the children as they now are.
+    """A child changed: the parent's version must hold the children as they now are."""
+    parent = getattr(instance, CHILD_PARENT[instance._meta.label_lower], None)
+    if parent is not None:
+        version_refresh(parent)
+
+
+def version_refresh(parent) -> None:
+    """The children or divisions of `parent` changed: its version must show them as they are.
 
     If this transaction already wrote a version of the parent (the edit services save
     the parent, then its children), that version's snapshot is completed and the chain
     links from it on are recomputed; otherwise a new parent version is written.
     """
-    parent = getattr(instance, CHILD_PARENT[instance._meta.label_lower], None)
-    if parent is None:
-        return
     rows = _transaction_rows()
     known = rows.get((parent._meta.label_lower, parent.pk)) if rows is not None else None
     if known is None:
@@ -62,6 +70,18 @@ def _parent_version_complete(instance) -> None:
     )
     if entry is not None:
         chain.rehash_from(entry)
+
+
+@receiver(m2m_changed, sender=Measure.divisions.through, dispatch_uid="audit_measure_divisions")
+def measure_divisions_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """A measure's divisions belong to its version (the snapshot), like its methods."""
+    if action not in {"post_add", "post_remove", "post_clear"}:
+        return
+    if not reverse:
+        version_refresh(instance)
+    elif pk_set:
+        for measure in Measure.objects.filter(pk__in=pk_set):
+            version_refresh(measure)
 
 
 def subject_of(instance) -> tuple[int | None, int | None, int | None]:
@@ -168,9 +188,9 @@ def history_row_chain(sender, instance, history_instance, **kwargs):
         _parent_version_complete(instance)
 
 
-def _chain_append(instance, history_instance) -> ChainEntry:
-    organization_id, measure_id, report_id = subject_of(instance)
-    entry = ChainEntry(
+def _version_entry(history_instance, subject_label: str, subject_pk, subject) -> ChainEntry:
+    organization_id, measure_id, report_id = subject
+    return ChainEntry(
         organization_id=organization_id,
         record_model=history_instance._meta.label_lower,
         record_pk=history_instance.pk,
@@ -179,10 +199,34 @@ def _chain_append(instance, history_instance) -> ChainEntry:
         system_actor=history_instance.system_actor,
         action=HISTORY_ACTIONS.get(history_instance.history_type, history_instance.history_type),
         reason=history_instance.history_change_reason or "",
-        subject_model=instance._meta.label_lower,
-        subject_pk=instance.pk if instance.pk is not None else history_instance.id,
+        subject_model=subject_label,
+        subject_pk=subject_pk,
         measure_id=measure_id,
         result_report_id=report_id,
+    )
+
+
+def _transition_entry(log: TransitionLog) -> ChainEntry:
+    return ChainEntry(
+        organization_id=log.organization_id,
+        record_model=log._meta.label_lower,
+        record_pk=log.pk,
+        created_at=log.created_at,
+        actor_id=log.actor_id,
+        system_actor=log.system_actor,
+        action=log.action,
+        reason=log.action + (f": {log.comment}" if log.comment else ""),
+        subject_model="workflow.resultreport" if log.result_report_id else "workflow.measure",
+        subject_pk=log.result_report_id or log.measure_id,
+        measure_id=log.measure_id,
+        result_report_id=log.result_report_id,
+    )
+
+
+def _chain_append(instance, history_instance) -> ChainEntry:
+    subject_pk = instance.pk if instance.pk is not None else history_instance.id
+    entry = _version_entry(
+        history_instance, instance._meta.label_lower, subject_pk, subject_of(instance)
     )
     return chain.append(entry, history_instance)
 
@@ -196,19 +240,68 @@ def transition_log_chain(sender, instance, created, raw=False, **kwargs):
         system = actor.system if actor and actor.system else process_actor()
         TransitionLog.objects.filter(pk=instance.pk).update(system_actor=system[:100])
         instance.system_actor = system[:100]
-    reason = instance.action + (f": {instance.comment}" if instance.comment else "")
-    entry = ChainEntry(
-        organization_id=instance.organization_id,
-        record_model=instance._meta.label_lower,
-        record_pk=instance.pk,
-        created_at=instance.created_at,
-        actor_id=instance.actor_id,
-        system_actor=instance.system_actor,
-        action=instance.action,
-        reason=reason,
-        subject_model="workflow.resultreport" if instance.result_report_id else "workflow.measure",
-        subject_pk=instance.result_report_id or instance.measure_id,
-        measure_id=instance.measure_id,
-        result_report_id=instance.result_report_id,
+    chain.append(_transition_entry(instance), instance)
+
+
+# ---- a transition's version row and records, written as statements (approvals.services) ----
+
+
+def version_prefetch(model, pk: int) -> Statement:
+    """The item's last version's children and fresh ids for its next version and transition.
+
+    A transition changes no child, so its version carries the previous snapshot instead of
+    reading the children again.
+    """
+    history = model.audited_history.history_model
+    table = quote(history._meta.db_table)
+    return Statement(
+        f"SELECT (SELECT h.history_children FROM {table} h WHERE h.id = %s"
+        " ORDER BY h.history_date DESC, h.history_id DESC LIMIT 1),"
+        f" {next_id(history)}, {next_id(TransitionLog)}",
+        [pk],
+        rows=True,
+        name=f"itaflow_version_{model._meta.model_name}",
     )
-    chain.append(entry, instance)
+
+
+def transition_recorded(
+    *,
+    item,
+    log: TransitionLog,
+    prefetched: tuple,
+    actor,
+    reason: str,
+    system_actor: str = "",
+) -> list[Step]:
+    """The version row of a transition, its record, and both chain links, as statements.
+
+    `prefetched` is the row of `version_prefetch`; `log` must carry the id it gave.
+    """
+    children, history_id, _log_id = prefetched
+    if isinstance(children, str):
+        children = json.loads(children)
+    if children is None:  # an item without a version yet: read its children once
+        children = children_snapshot(item)
+    context = current_actor()
+    request = getattr(HistoricalRecords.context, "request", None)
+    history_model = type(item).audited_history.history_model
+    row = history_model(
+        **{f.attname: getattr(item, f.attname) for f in history_model.tracked_fields},
+        history_id=history_id,
+        history_date=log.created_at,
+        history_type="~",
+        history_change_reason=reason,
+        history_user_id=actor.pk if actor is not None else None,
+        system_actor=(system_actor or (context.system if context else ""))[:100],
+        ip_address=log.ip_address
+        or (context.ip_address if context else None)
+        or _request_ip(request),
+        history_organization_id=log.organization_id,
+        history_children=children,
+    )
+    subject = (log.organization_id, log.measure_id, log.result_report_id)
+    links = [
+        (_version_entry(row, item._meta.label_lower, item.pk, subject), row),
+        (_transition_entry(log), log),
+    ]
+    return [insert([row]), insert([log]), *chain.append_steps(links)]

@@ -246,7 +246,7 @@ class Measure(WorkflowItem):
     )
     period_start = models.DateField(_("period starts"), help_text=_("First day of the month."))
     period_end = models.DateField(_("period ends"), help_text=_("First day of the month."))
-    history = AuditedHistory(children=True, m2m_fields=[divisions])
+    history = AuditedHistory(children=True)  # divisions: in the children snapshot
 
     class Meta:
         ordering = ["organization", "fiscal_year", "number"]
