@@ -45,6 +45,17 @@ class AuditedHistory(HistoricalRecords):
         kwargs.setdefault("bases", [ChildrenHistoryBase if children else HistoryBase])
         super().__init__(*args, **kwargs)
 
+    def copy_fields(self, model):
+        """The tracked fields without the model's own indexes.
+
+        The audit's queries use the indexes in `get_meta_options`; the model's (state,
+        foreign keys) would only slow down every version written.
+        """
+        fields = super().copy_fields(model)
+        for field in fields.values():
+            field.db_index = False
+        return fields
+
     def finalize(self, sender, **kwargs):
         super().finalize(sender, **kwargs)
         if self.cls is sender:

@@ -93,6 +93,7 @@ class ChainEntry(models.Model):
 
     organization = models.ForeignKey(
         "workflow.Organization", on_delete=models.DO_NOTHING, db_constraint=False,
+        db_index=False,  # chain_unique_seq and chain_org_log lead with it
         null=True, blank=True, related_name="+", verbose_name=_("organization"),
     )  # fmt: skip
     seq = models.BigIntegerField(_("sequence number"))
@@ -103,6 +104,7 @@ class ChainEntry(models.Model):
     created_at = models.DateTimeField(_("at"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False,
+        db_index=False,  # chain_actor_log leads with it
         null=True, blank=True, related_name="+", verbose_name=_("by"),
     )  # fmt: skip
     system_actor = models.CharField(_("system process"), max_length=100, blank=True)
@@ -112,6 +114,7 @@ class ChainEntry(models.Model):
     subject_pk = models.BigIntegerField(_("item id"))
     measure = models.ForeignKey(
         "workflow.Measure", on_delete=models.DO_NOTHING, db_constraint=False,
+        db_index=False,  # chain_measure_log leads with it
         null=True, blank=True, related_name="+", verbose_name=_("measure"),
     )  # fmt: skip
     result_report = models.ForeignKey(

@@ -241,6 +241,8 @@ AXES_RESET_ON_SUCCESS = True
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# Versions are found by item and date (audit.history indexes), never by date alone.
+SIMPLE_HISTORY_DATE_INDEX = False
 # Every history row and transition is appended to the organization's hash chain.
 AUDIT_CHAIN_ENABLED = True
 
