@@ -299,8 +299,7 @@ def recipients_statement(model, pk: int, action: Action, actor) -> Statement:
         "actor": getattr(actor, "pk", None) or 0,
         "now": connection.ops.adapt_datetimefield_value(timezone.now()),
     }
-    name = f"itaflow_recipients_{model._meta.model_name}_{action.value}"
-    return Statement(_RECIPIENTS_SQL[key], params, rows=True, name=name)
+    return Statement(_RECIPIENTS_SQL[key], params, rows=True, prepare=True)
 
 
 def transition_notifications(

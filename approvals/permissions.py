@@ -360,12 +360,10 @@ def _lock_sql(model, vendor: str) -> str:
         org, measure = "ms.organization_id", "i.measure_id"
     else:
         source, org, measure = f"{table} i", "i.organization_id", "i.id"
-    member = (
-        f"EXISTS(SELECT 1 FROM {membership} m WHERE m.user_id = %(user)s"
-        f" AND m.organization_id = {org} AND m.is_active AND m.role = %(role_{{role}})s)"
-    )
-    roles = ", ".join(
-        member.format(role=role.value) + f" AS {_PREFIX}{role.value}" for role in Role
+    aggregate = "string_agg(m.role, ',')" if vendor == "postgresql" else "group_concat(m.role, ',')"
+    roles = (
+        f"(SELECT {aggregate} FROM {membership} m WHERE m.user_id = %(user)s"
+        f" AND m.organization_id = {org} AND m.is_active) AS {_PREFIX}roles"
     )
     heads = (
         f"EXISTS(SELECT 1 FROM {membership_divisions} md"
@@ -405,19 +403,14 @@ def lock_statement(model, pk: int, user):
     key = (model, connection.vendor)
     if key not in _LOCK_SQL:
         _LOCK_SQL[key] = _lock_sql(model, connection.vendor)
-    params = {f"role_{role.value}": role.value for role in Role}
-    params.update(
-        user=user.pk if _authenticated(user) else None,
-        now=connection.ops.adapt_datetimefield_value(timezone.now()),
-        pk=pk,
-    )
-    return Statement(
-        _LOCK_SQL[key], params, rows=True, name=f"itaflow_lock_{model._meta.model_name}"
-    )
-
-
-_EXTRA_COLUMNS = ["_org_id", *(f"{_PREFIX}{role.value}" for role in Role)]
-_EXTRA_COLUMNS += [f"{_PREFIX}heads", f"{_PREFIX}delegation"]
+    params = {
+        "role_division_head": Role.DIVISION_HEAD.value,
+        "role_chief_executive": Role.CHIEF_EXECUTIVE.value,
+        "user": user.pk if _authenticated(user) else None,
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+        "pk": pk,
+    }
+    return Statement(_LOCK_SQL[key], params, rows=True, prepare=True)
 
 
 def lock_result(model, rows: list[tuple], user):
@@ -429,8 +422,14 @@ def lock_result(model, rows: list[tuple], user):
     fields = model._meta.concrete_fields
     row = rows[0]
     item = from_row(model, fields, row[: len(fields)])
-    item.__dict__.update(zip(_EXTRA_COLUMNS, row[len(fields) :], strict=True))
-    facts = facts_from(item) if _authenticated(user) else NO_FACTS
+    item._org_id, roles, heads, delegation_id = row[len(fields) :]
+    facts = NO_FACTS
+    if _authenticated(user):
+        facts = Facts(
+            roles=frozenset((roles or "").split(",")) - {""},
+            heads_division=bool(heads),
+            delegation_id=delegation_id,
+        )
     remember_facts(item, user, facts)
     return item, facts
 

@@ -156,7 +156,7 @@ def append_steps(links: list[tuple[ChainEntry, models.Model]]) -> list:
     for entry, record in links:
         assert chain_key(entry.organization_id) == key, "one organization per call"
         params = _append_params(entry, payload(entry, record), key)
-        steps.append(Statement(_APPEND_SQL, params, name="itaflow_chain_append"))
+        steps.append(Statement(_APPEND_SQL, params, prepare=True))
     return steps
 
 

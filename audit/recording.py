@@ -260,7 +260,7 @@ def version_prefetch(model, pk: int) -> Statement:
         f" {next_id(history)}, {next_id(TransitionLog)}",
         [pk],
         rows=True,
-        name=f"itaflow_version_{model._meta.model_name}",
+        prepare=True,
     )
 
 

@@ -11,6 +11,7 @@ ORM would: `insert` and `update` below do it for model instances.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -24,9 +25,16 @@ class Statement:
     sql: str
     params: Sequence | Mapping = ()
     rows: bool = False  # the caller reads the rows it returns
-    # On PostgreSQL, prepared once per connection under this name and then only executed:
-    # for statements whose planning costs more than their running (the item's lock).
-    name: str = ""
+    # On PostgreSQL, prepared once per session and then only executed: for statements
+    # whose planning costs more than their running (the item's lock).
+    prepare: bool = False
+
+    @property
+    def name(self) -> str:
+        """The prepared statement's name: one per SQL text."""
+        if not self.prepare:
+            return ""
+        return "itaflow_" + hashlib.sha1(self.sql.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 Step = Statement | Callable[[], object]
