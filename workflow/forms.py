@@ -23,9 +23,11 @@ class MeasureForm(forms.Form):
         label=_("Fiscal year"), queryset=FiscalYear.objects.all(), required=False
     )
     number = forms.IntegerField(label=_("No."), min_value=1, max_value=999)
-    title = forms.CharField(label="มาตรการ/แนวทาง", widget=forms.Textarea(attrs={"rows": 3}))
+    title = forms.CharField(label=_("Measure / approach"), widget=forms.Textarea(attrs={"rows": 3}))
     divisions = forms.ModelMultipleChoiceField(
-        label="ผู้รับผิดชอบ", queryset=Division.objects.none(), widget=forms.CheckboxSelectMultiple
+        label=_("Responsible divisions"),
+        queryset=Division.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
     )
     start_month = forms.TypedChoiceField(label=_("From month"), choices=MONTH_CHOICES, coerce=int)
     start_year = forms.IntegerField(label=_("year (BE)"), min_value=2500, max_value=2700)
