@@ -121,6 +121,24 @@ def test_evidence_add_checks_size_and_real_content(world, settings):
         )  # fmt: skip
 
 
+def test_evidence_add_writes_one_report_version_that_holds_the_file(world):
+    # given
+    report = world.report()
+    versions_before = report.history.count()
+
+    # when
+    evidence = evidence_add(
+        report=report, actor=world["head"], title="ภาพกิจกรรม",
+        uploaded_file=SimpleUploadedFile("photo.png", b"\x89PNG\r\n\x1a\n" + b"0" * 20),
+    )  # fmt: skip
+
+    # then
+    assert report.history.count() == versions_before + 1
+    version = report.history.first()
+    assert (version.history_user, version.history_change_reason) == (world["head"], "evidence")
+    assert [e["id"] for e in version.history_children["evidence"]] == [evidence.pk]
+
+
 def test_admin_services_are_for_admins_only(world):
     with pytest.raises(NotPermitted):
         division_create(organization=world.organization, actor=world["chief"], name="กองใหม่")

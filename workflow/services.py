@@ -473,12 +473,14 @@ def evidence_add(*, report: ResultReport, actor, uploaded_file, title: str) -> E
             uploaded_by=actor,
         )
         evidence.file.save(f"{uuid.uuid4().hex}.{extension}", uploaded_file, save=False)
-        evidence._history_user = actor
-        evidence.save()
+        # the report's version first: the evidence row then completes that version's
+        # snapshot instead of writing a second version (audit.recording)
         locked.version += 1
         locked._history_user = actor
         locked._change_reason = "evidence"
         locked.save(update_fields=["version", "updated_at"])
+        evidence._history_user = actor
+        evidence.save()
     return evidence
 
 
