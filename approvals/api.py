@@ -325,9 +325,37 @@ class DelegationViewSet(
         return Response(DelegationSerializer(delegation).data)
 
 
+@extend_schema(responses={200: PublicationScheduleSerializer, **ERRORS})
+class PublicationScheduleViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):  # fmt: skip
+    """Scheduled publications of your organizations; publishers call off pending ones.
+
+    Schedule one with `POST …/transitions/publish/` and a future `publish_at`.
+    """
+
+    serializer_class = PublicationScheduleSerializer
+    filterset_fields = ["organization", "measure", "result_report"]
+
+    def get_queryset(self):
+        return PublicationSchedule.objects.filter(
+            organization_id__in=visible(self.request.user)
+        ).order_by("-publish_at", "-pk")
+
+    @extend_schema(request=None, responses={200: PublicationScheduleSerializer})
+    def cancel(self, request, pk=None):
+        schedule = services.publication_schedule_cancel(
+            schedule=self.get_object(), actor=request.user
+        )
+        return Response(PublicationScheduleSerializer(schedule).data)
+
+
 router = SimpleRouter()
 router.register("memberships", MembershipViewSet, basename="membership")
 router.register("delegations", DelegationViewSet, basename="delegation")
+router.register(
+    "publication-schedules", PublicationScheduleViewSet, basename="publication-schedule"
+)
 
 urlpatterns = [
     *router.urls,
@@ -335,6 +363,11 @@ urlpatterns = [
         "delegations/<int:pk>/revoke/",
         DelegationViewSet.as_view({"post": "revoke"}),
         name="delegation-revoke",
+    ),
+    path(
+        "publication-schedules/<int:pk>/cancel/",
+        PublicationScheduleViewSet.as_view({"post": "cancel"}),
+        name="publication-schedule-cancel",
     ),
     path(
         "measures/<int:pk>/transitions/<str:action>/",

@@ -7,8 +7,9 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from approvals.models import Membership, Role
 from audit.models import TransitionLog
-from tests.factories import MeasureFactory, OrganizationFactory, ResultReportFactory
+from tests.factories import MeasureFactory, OrganizationFactory, ResultReportFactory, UserFactory
 from workflow.models import Evidence, Measure, ResultReport, State
 
 pytestmark = pytest.mark.django_db
@@ -197,6 +198,35 @@ def test_api_scheduled_publish_answers_202(world):
     assert response.status_code == 202, response.content
     assert response.json()["scheduled_by"] == world["publisher"].pk
     assert Measure.objects.get().state == State.APPROVED
+
+
+def test_api_publication_schedules_listed_to_members_and_called_off_by_publishers(world):
+    # given a scheduled publication, and another organization's member
+    measure = world.measure(state=State.APPROVED)
+    scheduled = client_for(world["publisher"]).post(
+        f"/api/v1/measures/{measure.pk}/transitions/publish/",
+        {"publish_at": "2099-01-01T09:00:00+07:00"},
+        format="json",
+    )
+    schedule_id = scheduled.json()["id"]
+    stranger = MeasureFactory().organization
+    outsider = UserFactory()
+    Membership.objects.create(user=outsider, organization=stranger, role=Role.PUBLISHER)
+    url = f"/api/v1/publication-schedules/{schedule_id}/"
+
+    # when / then: members see it, others do not
+    listed = client_for(world["head"]).get("/api/v1/publication-schedules/")
+    assert [row["id"] for row in listed.json()["results"]] == [schedule_id]
+    assert client_for(outsider).get(url).status_code == 404
+    assert_error(client_for(outsider).post(f"{url}cancel/"), 404, "not_found")
+
+    # only a publisher calls it off, once
+    assert_error(client_for(world["chief"]).post(f"{url}cancel/"), 403, "not_permitted")
+    cancelled = client_for(world["publisher"]).post(f"{url}cancel/")
+    assert cancelled.status_code == 200 and cancelled.json()["cancelled_at"]
+    assert_error(
+        client_for(world["publisher"]).post(f"{url}cancel/"), 409, "transition_not_allowed"
+    )
 
 
 def test_api_result_report_items_recommendations_and_evidence(world):
