@@ -186,14 +186,18 @@ def test_api_transition_errors(world):
     assert_error(client_for(world["auditor"]).post(f"{url}/review/", {}), 403, "not_permitted")
 
 
-def test_api_scheduled_publish_answers_202(world):
-    measure = world.measure(state=State.APPROVED)
-
-    response = client_for(world["publisher"]).post(
+def schedule_publish(world, measure):
+    return client_for(world["publisher"]).post(
         f"/api/v1/measures/{measure.pk}/transitions/publish/",
         {"publish_at": "2099-01-01T09:00:00+07:00"},
         format="json",
     )
+
+
+def test_api_scheduled_publish_answers_202(world):
+    measure = world.measure(state=State.APPROVED)
+
+    response = schedule_publish(world, measure)
 
     assert response.status_code == 202, response.content
     assert response.json()["scheduled_by"] == world["publisher"].pk
@@ -202,13 +206,7 @@ def test_api_scheduled_publish_answers_202(world):
 
 def test_api_publication_schedules_listed_to_members_and_called_off_by_publishers(world):
     # given a scheduled publication, and another organization's member
-    measure = world.measure(state=State.APPROVED)
-    scheduled = client_for(world["publisher"]).post(
-        f"/api/v1/measures/{measure.pk}/transitions/publish/",
-        {"publish_at": "2099-01-01T09:00:00+07:00"},
-        format="json",
-    )
-    schedule_id = scheduled.json()["id"]
+    schedule_id = schedule_publish(world, world.measure(state=State.APPROVED)).json()["id"]
     stranger = MeasureFactory().organization
     outsider = UserFactory()
     Membership.objects.create(user=outsider, organization=stranger, role=Role.PUBLISHER)
