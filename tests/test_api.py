@@ -311,6 +311,30 @@ def test_api_filters_pagination_and_queue(world):
     ]
 
 
+def test_api_admin_opens_a_reporting_round(world):
+    # given
+    payload = {
+        "organization": world.organization.pk, "fiscal_year": 2565, "name": "รอบ 6 เดือน",
+        "months": 6, "due_on": "2022-04-30",
+    }  # fmt: skip
+
+    # when / then: only an admin, once per name and year, in Buddhist Era years
+    assert_error(
+        client_for(world["working_group"]).post("/api/v1/rounds/", payload), 403, "not_permitted"
+    )
+    created = client_for(world["admin"]).post("/api/v1/rounds/", payload)
+    assert created.status_code == 201, created.content
+    assert created.json()["months"] == 6
+    again = client_for(world["admin"]).post("/api/v1/rounds/", payload)
+    assert "name" in assert_error(again, 400, "invalid")["fields"]
+    christian = client_for(world["admin"]).post("/api/v1/rounds/", {**payload, "fiscal_year": 2022})
+    assert "fiscal_year" in assert_error(christian, 400, "invalid")["fields"]
+    listed = client_for(world["head"]).get(
+        "/api/v1/rounds/", {"fiscal_year": created.json()["fiscal_year"]}
+    )
+    assert [r["name"] for r in listed.json()["results"]] == ["รอบ 6 เดือน"]
+
+
 def test_api_admin_manages_divisions_memberships_delegations(world):
     admin = client_for(world["admin"])
     org = world.organization.pk

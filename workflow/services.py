@@ -507,6 +507,39 @@ def division_create(*, organization: Organization, actor, name: str) -> Division
     return division
 
 
+def reporting_round_create(
+    *, organization: Organization, actor, fiscal_year: int, name: str, months: int, due_on
+) -> ReportingRound:
+    """Open a reporting round of a fiscal year (organization admins), e.g. รอบ 6 เดือน."""
+    from approvals import permissions
+
+    permissions.authorize_admin(actor, organization.pk)
+    name = thai.normalize_text(str(name or "")).strip()
+    errors: dict = {}
+    if not name or len(name) > 100:
+        _errors_add(errors, "name", _("Give a name of at most 100 characters."))
+    if not 1 <= int(months) <= 12:
+        _errors_add(errors, "months", _("A round covers 1 to 12 months."))
+    if not 2500 <= int(fiscal_year) <= 2700:
+        _errors_add(errors, "fiscal_year", _("Give the fiscal year in the Buddhist Era."))
+    _raise_if(errors)
+    with transaction.atomic():
+        year = FiscalYear.objects.get_or_create(year=fiscal_year)[0]
+        if due_on < year.starts_on:
+            _errors_add(errors, "due_on", _("The due date cannot come before the fiscal year."))
+        if ReportingRound.objects.filter(
+            organization=organization, fiscal_year=year, name=name
+        ).exists():
+            _errors_add(errors, "name", _("This fiscal year already has a round of this name."))
+        _raise_if(errors)
+        reporting_round = ReportingRound(
+            organization=organization, fiscal_year=year, name=name, months=months, due_on=due_on
+        )
+        reporting_round._history_user = actor
+        reporting_round.save()
+    return reporting_round
+
+
 def division_update(
     *, division: Division, actor, name: str | None = None, is_active: bool | None = None
 ) -> Division:

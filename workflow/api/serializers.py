@@ -74,6 +74,14 @@ class ReportingRoundSerializer(serializers.ModelSerializer):
         fields = ["id", "organization", "fiscal_year", "name", "months", "due_on"]
 
 
+class ReportingRoundCreateSerializer(serializers.Serializer):
+    organization = id_field()
+    fiscal_year = serializers.IntegerField(help_text="The fiscal year in the Buddhist Era.")
+    name = serializers.CharField(max_length=100)
+    months = serializers.IntegerField(default=12)
+    due_on = serializers.DateField()
+
+
 class MeasureSerializer(serializers.ModelSerializer):
     methods = serializers.SerializerMethodField()
     division_ids = serializers.SerializerMethodField()

@@ -127,8 +127,11 @@ class ReportingRoundFilter(django_filters.FilterSet):
         fields = ["organization", "fiscal_year"]
 
 
-class ReportingRoundViewSet(viewsets.ReadOnlyModelViewSet):
-    """Reporting rounds of your organizations."""
+@extend_schema(responses={200: s.ReportingRoundSerializer, **ERRORS})
+class ReportingRoundViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):  # fmt: skip
+    """Reporting rounds of your organizations; admins open new ones."""
 
     serializer_class = s.ReportingRoundSerializer
     filterset_class = ReportingRoundFilter
@@ -137,6 +140,21 @@ class ReportingRoundViewSet(viewsets.ReadOnlyModelViewSet):
         return ReportingRound.objects.filter(
             organization_id__in=visible(self.request.user)
         ).order_by("organization_id", "fiscal_year_id", "due_on", "pk")
+
+    @extend_schema(
+        request=s.ReportingRoundCreateSerializer, responses={201: s.ReportingRoundSerializer}
+    )
+    def create(self, request):
+        data = _valid(s.ReportingRoundCreateSerializer, request.data)
+        organization = get_object_or_404(
+            Organization, pk=data.pop("organization"), pk__in=visible(request.user)
+        )
+        reporting_round = services.reporting_round_create(
+            organization=organization, actor=request.user, **data
+        )
+        return Response(
+            s.ReportingRoundSerializer(reporting_round).data, status=status.HTTP_201_CREATED
+        )
 
 
 def _valid(serializer_class, data, *, partial=False) -> dict:
