@@ -139,7 +139,7 @@ def insert(objects: Sequence[models.Model]) -> Statement:
     params = [
         f.get_db_prep_save(getattr(o, f.attname), connection) for o in objects for f in fields
     ]
-    return Statement(head + ", ".join([row] * len(objects)), params)
+    return Statement(head + ", ".join([row] * len(objects)), params, prepare=True)
 
 
 def update(instance: models.Model, field_names: Sequence[str]) -> Statement:
@@ -152,6 +152,7 @@ def update(instance: models.Model, field_names: Sequence[str]) -> Statement:
     return Statement(
         f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s",
         params,
+        prepare=True,
     )
 
 
