@@ -11,6 +11,7 @@ ORM would: `insert` and `update` below do it for model instances.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import weakref
@@ -32,9 +33,12 @@ class Statement:
     @property
     def name(self) -> str:
         """The prepared statement's name: one per SQL text."""
-        if not self.prepare:
-            return ""
-        return "itaflow_" + hashlib.sha1(self.sql.encode(), usedforsecurity=False).hexdigest()[:16]
+        return _name(self.sql) if self.prepare else ""
+
+
+@functools.lru_cache(maxsize=1024)
+def _name(sql: str) -> str:
+    return "itaflow_" + hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 Step = Statement | Callable[[], object]
