@@ -49,7 +49,7 @@ def run(steps: Sequence[Step]) -> list[list[tuple] | None]:
     results: list[list[tuple] | None] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            bind = cursor.cursor.mogrify  # the ClientCursor under Django's wrapper
+            bind = _client_cursor(cursor.cursor).mogrify
             _prepare([s for s in steps if s.name], cursor)
             cursor.execute(";\n".join(_executable(s, bind) for s in steps))
             for index, step in enumerate(steps):
@@ -65,6 +65,15 @@ def run(steps: Sequence[Step]) -> list[list[tuple] | None]:
                 step()
                 results.append(None)
     return results
+
+
+def _client_cursor(cursor):
+    """A cursor that binds on the client, whatever binding the settings chose."""
+    if hasattr(cursor, "mogrify"):  # Django's default: a psycopg ClientCursor
+        return cursor
+    import psycopg
+
+    return psycopg.ClientCursor(cursor.connection)
 
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s")
