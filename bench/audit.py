@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/audit.py [--pg postgres://postgres@127.0.0.1:5432] [--measures 10000]
 
-Creates the database itaflow_bench_audit, loads it with COPY (psycopg 3), measures, and
+Creates the database itaflow_bench_audit (or $BENCH_AUDIT_DB, so that workers sharing
+a server do not drop each other's), loads it with COPY (psycopg 3), measures, and
 drops it again. Measured: one item's timeline with diffs, the first page of the
 organization log for a 30-day window, the report as of a date for 200 measures, export of
 every log row (rows/s, peak RSS in a fresh process), and transitions per second with and
@@ -25,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DB_NAME = "itaflow_bench_audit"
+DB_NAME = os.environ.get("BENCH_AUDIT_DB", "itaflow_bench_audit")
 ORG_MEASURES = 200
 DEADLINE_SECONDS = 9 * 60
 
