@@ -382,7 +382,7 @@ def _export_copy(f: LogFilter, fmt: str) -> Iterator[bytes]:
         pending = []
         size = 0
         for data in copy:
-            pending.append(bytes(data))
+            pending.append(data)  # a memoryview that owns its buffer: no copy until the join
             size += len(data)
             if size >= 256 * 1024:
                 yield b"".join(pending)
