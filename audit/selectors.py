@@ -103,8 +103,8 @@ def _history_columns(item) -> tuple[type, list[str], set[str]]:
 def _timeline_sql(item, keyset: bool) -> str:
     """One statement for a page: the versions, their transition and the people's names and roles.
 
-    The versions come newest first from the (id, history_date) index; the transition log is
-    read only for the versions of the page.
+    The versions are the item's own (by the index on its id), newest first; the transition
+    log is read only for the versions of the page.
     """
     history, columns, _ = _history_columns(item)
     quote = connection.ops.quote_name
@@ -121,7 +121,7 @@ def _timeline_sql(item, keyset: bool) -> str:
         f"WHERE id = %s AND history_organization_id = %s {keyset_sql}"
         "ORDER BY history_date DESC, history_id DESC LIMIT %s), "
         "logs AS (SELECT DISTINCT ON (version) version, action, role, comment "
-        f"FROM audit_transitionlog WHERE {item_condition} "
+        f"FROM {TransitionLog._meta.db_table} WHERE {item_condition} "
         "AND version IN (SELECT version FROM page) ORDER BY version, id DESC), "
         "people AS (SELECT u.id, u.username, u.first_name, u.last_name, "
         f"ARRAY(SELECT m.role FROM {Membership._meta.db_table} m WHERE m.user_id = u.id "
