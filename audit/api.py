@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -15,7 +14,7 @@ from rest_framework.views import APIView
 from audit import selectors
 from audit.access import audited_organization
 from audit.forms import AsOfForm, LogFilterForm
-from audit.views import export_response, item_model
+from audit.views import export_response, timeline_page
 from workflow.models import FiscalYear
 
 
@@ -52,17 +51,17 @@ class LogExportAPI(AuditAPIView):
 
 
 class TimelineAPI(AuditAPIView):
-    """Every version of one measure or result report with field-by-field differences."""
+    """The versions of one measure or result report, newest first, with field-by-field
+    differences; `next` is the cursor (`after`) of the older page, `limit` up to 100."""
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, slug, kind, pk):
-        organization = self.organization()
-        entries = selectors.item_timeline(
-            organization_id=organization.pk, item=item_model(kind, pk), pk=pk
+        form, entries, next_cursor = timeline_page(
+            self.organization(), kind, pk, request.query_params
         )
-        if not entries:
-            raise Http404
-        return Response({"results": [dataclasses.asdict(e) for e in entries]})
+        if entries is None:
+            raise ValidationError(form.errors)
+        return Response({"results": [dataclasses.asdict(e) for e in entries], "next": next_cursor})
 
 
 class AsOfAPI(AuditAPIView):

@@ -53,6 +53,13 @@ class LogFilterForm(forms.Form):
         )
 
 
+class TimelineForm(forms.Form):
+    """Which page of an item's timeline: `after` is the cursor of the older page."""
+
+    after = forms.CharField(required=False, max_length=200)
+    limit = forms.IntegerField(required=False, min_value=1, max_value=100)
+
+
 class AsOfForm(forms.Form):
     at = forms.DateTimeField(label=_("As of"), required=False)
     year = forms.IntegerField(

@@ -91,10 +91,12 @@ class ChainEntry(models.Model):
     columns and of the record it points to (see audit.chain.payload).
     """
 
+    # no index of its own: chain_unique_seq and chain_org_log lead with it, and given this
+    # one the planner would rather sort a whole log than read chain_org_log in order
     organization = models.ForeignKey(
         "workflow.Organization", on_delete=models.DO_NOTHING, db_constraint=False,
-        db_index=False,  # chain_unique_seq and chain_org_log lead with it
         null=True, blank=True, related_name="+", verbose_name=_("organization"),
+        db_index=False,
     )  # fmt: skip
     seq = models.BigIntegerField(_("sequence number"))
     prev_hash = models.CharField(_("previous hash"), max_length=64)

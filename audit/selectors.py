@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import csv
 import datetime as dt
+import functools
 import io
 import json
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from django.db.models import Q
 
 from approvals.models import Membership
 from audit.diff import VersionDiff, version_diff
-from audit.models import ChainEntry, ChainHead, ChainVerification
+from audit.models import ChainEntry, ChainHead, ChainVerification, TransitionLog
 from workflow.models import Measure, Publication, ResultReport
 
 User = get_user_model()
@@ -82,87 +83,152 @@ class TimelineEntry:
     diff: VersionDiff = field(default_factory=VersionDiff)
 
 
-def _history_rows(history, pk: int, organization_id: int) -> list[dict]:
-    """All versions of one record as column dicts, read with one plain query."""
-    if connection.vendor != "postgresql":
-        return list(
-            history.objects.filter(id=pk, history_organization_id=organization_id)
-            .order_by("history_date", "history_id")
-            .values()
-        )
-    columns = [f.attname for f in history._meta.concrete_fields]
-    table = history._meta.db_table
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-    json_columns = {
-        f.attname for f in history._meta.concrete_fields if f.get_internal_type() == "JSONField"
-    }
-    sql = (
-        f"SELECT {quoted} FROM {table} WHERE id = %s AND history_organization_id = %s "
-        "ORDER BY history_date, history_id"
-    )
-    rows = [dict(zip(columns, values, strict=True)) for values in fetch(sql, [pk, organization_id])]
-    for row in rows:
-        for column in json_columns:
-            if isinstance(row[column], str):  # Django's psycopg setup hands jsonb back as text
-                row[column] = json.loads(row[column])
-    return rows
-
-
+TIMELINE_PAGE = 20
 HISTORY_KIND = {"+": "created", "~": "edited", "-": "deleted"}
 
 
-def item_timeline(*, organization_id: int, item: type[Measure] | type[ResultReport], pk: int):
-    """Every version of one measure or result report, oldest first, each diffed with the one before.
-
-    The version's methods, divisions, result items and recommendations are part of it.
-    """
+@functools.cache
+def _history_columns(item) -> tuple[type, list[str], set[str]]:
+    """The historical model of `item`, its columns and its JSON columns (looked up once)."""
     history = item.history.model
-    rows = _history_rows(history, pk, organization_id)
+    fields = history._meta.concrete_fields
+    return (
+        history,
+        [f.attname for f in fields],
+        {f.attname for f in fields if f.get_internal_type() == "JSONField"},
+    )
+
+
+@functools.cache
+def _timeline_sql(item, keyset: bool) -> str:
+    """One statement for a page: the versions, their transition and the people's names and roles.
+
+    The versions are the item's own (by the index on its id), newest first; the transition
+    log is read only for the versions of the page.
+    """
+    history, columns, _ = _history_columns(item)
+    quote = connection.ops.quote_name
+    keyset_sql = (
+        "AND history_date <= %s AND (history_date < %s OR history_id < %s) " if keyset else ""
+    )
+    item_condition = (
+        "result_report_id = %s" if item is ResultReport
+        else "measure_id = %s AND result_report_id IS NULL"
+    )  # fmt: skip
+    return (
+        f"WITH page AS (SELECT {', '.join(quote(c) for c in columns)} "
+        f"FROM {quote(history._meta.db_table)} "
+        f"WHERE id = %s AND history_organization_id = %s {keyset_sql}"
+        "ORDER BY history_date DESC, history_id DESC LIMIT %s), "
+        "logs AS (SELECT DISTINCT ON (version) version, action, role, comment "
+        f"FROM {TransitionLog._meta.db_table} WHERE {item_condition} "
+        "AND version IN (SELECT version FROM page) ORDER BY version, id DESC), "
+        "people AS (SELECT u.id, u.username, u.first_name, u.last_name, "
+        f"ARRAY(SELECT m.role FROM {Membership._meta.db_table} m WHERE m.user_id = u.id "
+        "AND m.organization_id = %s AND m.is_active ORDER BY m.role) AS roles "
+        f"FROM {User._meta.db_table} u WHERE u.id IN (SELECT history_user_id FROM page)) "
+        "SELECT page.*, logs.action, logs.role, logs.comment, people.username, "
+        "people.first_name, people.last_name, people.roles FROM page "
+        "LEFT JOIN logs ON logs.version = page.version "
+        "LEFT JOIN people ON people.id = page.history_user_id "
+        "ORDER BY page.history_date DESC, page.history_id DESC"
+    )
+
+
+def _timeline_rows_pg(item, pk, organization_id, position, limit):
+    """(versions, transitions by version, (name, roles) by person) with one prepared query."""
+    _, columns, json_columns = _history_columns(item)
+    keyset = [position[0], position[0], position[1]] if position else []
+    found = fetch(
+        _timeline_sql(item, bool(position)),
+        [pk, organization_id, *keyset, limit, pk, organization_id],
+    )
+    n = len(columns)
+    rows, logs, people = [], {}, {}
+    for values in found:
+        row = dict(zip(columns, values[:n], strict=True))
+        for column in json_columns:
+            if isinstance(row[column], str):  # Django's psycopg setup hands jsonb back as text
+                row[column] = json.loads(row[column])
+        action, role, comment, username, first, last, roles = values[n:]
+        if action is not None:
+            logs[row["version"]] = {"action": action, "role": role, "comment": comment}
+        if username is not None:
+            people[row["history_user_id"]] = (f"{first} {last}".strip() or username, roles)
+        rows.append(row)
+    return rows, logs, people
+
+
+def _timeline_rows_orm(item, pk, organization_id, position, limit):
+    """The same as `_timeline_rows_pg` for other databases (development on SQLite)."""
+    history = _history_columns(item)[0]
+    versions = history.objects.filter(id=pk, history_organization_id=organization_id)
+    if position:
+        at, history_id = position
+        versions = versions.filter(history_date__lte=at).filter(
+            Q(history_date__lt=at) | Q(history_id__lt=history_id)
+        )
+    rows = list(versions.order_by("-history_date", "-history_id").values()[:limit])
+    transitions = TransitionLog.objects.filter(version__in={r["version"] for r in rows})
     if item is ResultReport:
-        log_sql = (
-            "SELECT version, action, role, comment FROM audit_transitionlog "
-            "WHERE result_report_id = %s"
-        )
+        transitions = transitions.filter(result_report_id=pk)
     else:
-        log_sql = (
-            "SELECT version, action, role, comment FROM audit_transitionlog "
-            "WHERE measure_id = %s AND result_report_id IS NULL"
-        )
+        transitions = transitions.filter(measure_id=pk, result_report_id__isnull=True)
     logs = {
         version: {"action": action, "role": role, "comment": comment}
-        for version, action, role, comment in fetch(log_sql, [pk])
-    }
-    user_ids = sorted({r["history_user_id"] for r in rows if r["history_user_id"]})
-    names: dict[int, str] = {}
-    roles: dict[int, list[str]] = {}
-    if user_ids:
-        placeholders = ", ".join(["%s"] * len(user_ids))
-        people = fetch(
-            f"SELECT u.id, u.username, u.first_name, u.last_name, m.role "
-            f"FROM {User._meta.db_table} u LEFT JOIN {Membership._meta.db_table} m "
-            f"ON m.user_id = u.id AND m.organization_id = %s "
-            f"AND m.is_active WHERE u.id IN ({placeholders}) ORDER BY u.id, m.role",
-            [organization_id, *user_ids],
+        for version, action, role, comment in transitions.order_by("id").values_list(
+            "version", "action", "role", "comment"
         )
-        for user_id, username, first, last, role in people:
-            names[user_id] = f"{first} {last}".strip() or username
-            if role:
-                roles.setdefault(user_id, []).append(role)
+    }
+    user_ids = {r["history_user_id"] for r in rows if r["history_user_id"]}
+    roles: dict[int, list[str]] = {}
+    for user_id, role in (
+        Membership.objects.filter(user_id__in=user_ids, organization_id=organization_id)
+        .filter(is_active=True)
+        .order_by("role")
+        .values_list("user_id", "role")
+    ):
+        roles.setdefault(user_id, []).append(role)
+    people = {
+        user_id: (name, roles.get(user_id, []))
+        for user_id, name in _display_names(user_ids).items()
+    }
+    return rows, logs, people
 
-    entries, previous = [], None
-    for row in rows:
+
+def item_timeline(
+    *,
+    organization_id: int,
+    item: type[Measure] | type[ResultReport],
+    pk: int,
+    after: str | None = None,
+    limit: int = TIMELINE_PAGE,
+) -> tuple[list[TimelineEntry], str | None]:
+    """One page of the versions of a measure or result report, newest first, each diffed with
+    the version before it; and the cursor of the older page (keyset, like the log).
+
+    A page reads `limit` + 1 versions: the extra one is what the oldest shown is diffed with,
+    and says that there is more. The version's methods, divisions, result items and
+    recommendations are part of it.
+    """
+    position = cursor_decode(after) if after else None
+    read = _timeline_rows_pg if connection.vendor == "postgresql" else _timeline_rows_orm
+    rows, logs, people = read(item, pk, organization_id, position, limit + 1)
+    entries = []
+    for i, row in enumerate(rows[:limit]):
         log = logs.get(row.get("version"))
         reason = row["history_change_reason"] or ""
         is_transition = log is not None and reason.split(":", 1)[0] == log["action"]
         user_id = row["history_user_id"]
+        name, roles = people.get(user_id, (None, []))
         entries.append(
             TimelineEntry(
                 history_id=row["history_id"],
                 at=row["history_date"],
                 kind=HISTORY_KIND.get(row["history_type"], row["history_type"]),
                 user_id=user_id,
-                who=names.get(user_id) or row["system_actor"],
-                roles=[log["role"]] if is_transition else roles.get(user_id, []),
+                who=name or row["system_actor"],
+                roles=[log["role"]] if is_transition else list(roles or []),
                 reason=reason,
                 action=log["action"] if is_transition else "",
                 comment=log["comment"] if is_transition else "",
@@ -170,11 +236,12 @@ def item_timeline(*, organization_id: int, item: type[Measure] | type[ResultRepo
                 version=row.get("version"),
                 state=row.get("state"),
                 row=row,
-                diff=version_diff(previous, row),
+                diff=version_diff(rows[i + 1] if i + 1 < len(rows) else None, row),
             )
         )
-        previous = row
-    return entries
+    if len(rows) <= limit:
+        return entries, None
+    return entries, cursor_encode(rows[limit - 1]["history_date"], rows[limit - 1]["history_id"])
 
 
 # ---- the organization log -------------------------------------------------------------------
@@ -315,7 +382,7 @@ def _export_copy(f: LogFilter, fmt: str) -> Iterator[bytes]:
         pending = []
         size = 0
         for data in copy:
-            pending.append(bytes(data))
+            pending.append(data)  # a memoryview that owns its buffer: no copy until the join
             size += len(data)
             if size >= 256 * 1024:
                 yield b"".join(pending)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from audit import selectors
 from audit.access import audited_organization
-from audit.forms import AsOfForm, LogFilterForm
+from audit.forms import AsOfForm, LogFilterForm, TimelineForm
 from workflow.models import FiscalYear, Measure, ResultReport
 
 ITEM_KINDS = {"measures": Measure, "reports": ResultReport}
@@ -52,18 +52,38 @@ def audit_home(request, slug):
     )
 
 
+def timeline_page(organization, kind: str, pk: int, params):
+    """The entries and older-page cursor asked for by `params` (`after`, `limit`), or 400/404."""
+    model = item_model(kind, pk)
+    form = TimelineForm(params)
+    if not form.is_valid():
+        return form, None, None
+    entries, next_cursor = selectors.item_timeline(
+        organization_id=organization.pk,
+        item=model,
+        pk=pk,
+        after=form.cleaned_data["after"] or None,
+        limit=form.cleaned_data["limit"] or selectors.TIMELINE_PAGE,
+    )
+    if not entries:
+        raise Http404
+    return form, entries, next_cursor
+
+
 @login_required
 def item_timeline(request, slug, kind, pk):
     organization = audited_organization(request.user, slug)
-    model = item_model(kind, pk)
-    entries = selectors.item_timeline(organization_id=organization.pk, item=model, pk=pk)
-    if not entries:
-        raise Http404
+    form, entries, next_cursor = timeline_page(organization, kind, pk, request.GET)
+    if entries is None:
+        return HttpResponseBadRequest(form.errors.as_json(), content_type="application/json")
+    query = request.GET.copy()
+    query.pop("after", None)
     return render(
         request,
         "audit/timeline.html",
         {"organization": organization, "entries": entries, "kind": kind, "pk": pk,
-         "latest": entries[-1].row},
+         "newest": entries[0].row, "next_cursor": next_cursor, "query": query.urlencode(),
+         "is_first_page": not form.cleaned_data["after"]},
     )  # fmt: skip
 
 

@@ -140,9 +140,14 @@ def test_audit_verify_locates_a_deleted_chain_entry_even_when_renumbered():
     # when: delete one link and close the gap
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_chainentry WHERE id = %s", [victim.pk])
+        # in two steps: the unique (organization, seq) index is checked row by row
         cursor.execute(
-            "UPDATE audit_chainentry SET seq = seq - 1 WHERE organization_id = %s AND seq > %s",
+            "UPDATE audit_chainentry SET seq = 1 - seq WHERE organization_id = %s AND seq > %s",
             [org_id, victim.seq],
+        )
+        cursor.execute(
+            "UPDATE audit_chainentry SET seq = -seq WHERE organization_id = %s AND seq < 0",
+            [org_id],
         )
 
     # then

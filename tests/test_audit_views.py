@@ -1,17 +1,20 @@
 import datetime as dt
 import json
+from urllib.parse import quote
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from approvals.models import Role
 from approvals.services import transition_perform
+from audit import selectors
 from audit.context import acting_as
 from audit.diff import lines_diff
 from audit.models import ChainEntry
 from tests.factories import DivisionFactory, MeasureFactory, MembershipFactory
-from workflow.models import Action, MeasureMethod
+from workflow.models import Action, Measure, MeasureMethod
 
 pytestmark = pytest.mark.django_db
 
@@ -73,8 +76,8 @@ def test_timeline_shows_children_and_divisions_as_part_of_each_version(client, s
 
     # then
     assert response.status_code == 200
-    entries = response.json()["results"]
-    edit = next(e for e in entries if e["reason"] == "edit")
+    entries = response.json()["results"]  # newest first
+    edit = [e for e in entries if e["reason"] == "edit"][-1]
     assert edit["who"] == head.username
     assert {"field": "version", "old": 1, "new": 2} in edit["diff"]["fields"]
     kinds = {(c["kind"], c["old_text"], c["new_text"]) for c in edit["diff"]["lists"]["methods"]}
@@ -82,9 +85,9 @@ def test_timeline_shows_children_and_divisions_as_part_of_each_version(client, s
         ("reworded", "จัดทำประกาศ", "จัดทำประกาศเจตจำนงสุจริต"),
         ("reworded", "เผยแพร่ประกาศ", "รายงานผล"),
     }
-    division_change = [e for e in entries if e["diff"]["sets"].get("divisions")][-1]
+    division_change = next(e for e in entries if e["diff"]["sets"].get("divisions"))
     assert division_change["diff"]["sets"]["divisions"] == [[new_division.name], []]
-    submit = entries[-1]
+    submit = entries[0]
     assert submit["action"] == "submit"
     assert submit["roles"] == ["division_head"]
     assert submit["reason"] == "submit: พร้อมตรวจ"
@@ -262,7 +265,141 @@ def test_measure_update_service_makes_one_complete_version(client):
     entries = client.get(
         reverse("audit:api-timeline", args=[org.slug, "measures", measure.pk])
     ).json()["results"]
-    last = entries[-1]
+    last = entries[0]
     assert (last["who"], last["reason"]) == (head.username, "edit")
     kinds = {(c["kind"], c["old_text"], c["new_text"]) for c in last["diff"]["lists"]["methods"]}
     assert kinds == {("moved", "รายงาน", "รายงาน"), ("reworded", "ประกาศ", "ประกาศผล")}
+
+
+@pytest.fixture
+def long_story(story):
+    """The story's measure edited five more times: eight versions or more."""
+    measure, head, auditor, _ = story
+    with acting_as(user=head):
+        for n in range(5):
+            measure = Measure.objects.get(pk=measure.pk)
+            measure.title = f"ชื่อมาตรการ {n}"
+            _version_bump(measure)
+    return measure, head, auditor
+
+
+def _timeline_pages(client, url, limit):
+    pages, cursor = [], None
+    while True:
+        response = client.get(url, {"limit": limit, **({"after": cursor} if cursor else {})})
+        assert response.status_code == 200
+        pages.append(response.json()["results"])
+        cursor = response.json()["next"]
+        if not cursor:
+            return pages
+
+
+def test_timeline_pages_newest_first_and_diffs_across_page_boundaries(client, long_story):
+    # given
+    measure, _, auditor = long_story
+    client.force_login(auditor)
+    url = reverse("audit:api-timeline", args=[measure.organization.slug, "measures", measure.pk])
+    versions = measure.history.count()
+
+    # when
+    whole = client.get(url, {"limit": 100}).json()
+    pages = _timeline_pages(client, url, limit=3)
+
+    # then
+    assert whole["next"] is None
+    assert len(whole["results"]) == versions > 6
+    assert [len(p) for p in pages[:-1]] == [3] * (len(pages) - 1)
+    assert [e for page in pages for e in page] == whole["results"]  # the same diffs
+    ids = [e["history_id"] for e in whole["results"]]
+    dates = [e["at"] for e in whole["results"]]
+    assert dates == sorted(dates, reverse=True) and len(set(ids)) == versions
+    assert whole["results"][-1]["kind"] == "created"
+    title_change = {"field": "title", "old": "ชื่อมาตรการ 3", "new": "ชื่อมาตรการ 4"}
+    assert title_change in whole["results"][0]["diff"]["fields"]
+
+
+def test_timeline_default_page_is_the_newest_versions(client, long_story):
+    # given
+    measure, _, auditor = long_story
+    client.force_login(auditor)
+    url = reverse("audit:api-timeline", args=[measure.organization.slug, "measures", measure.pk])
+    newest = measure.history.order_by("-history_date", "-history_id")[: selectors.TIMELINE_PAGE]
+
+    # when
+    first = client.get(url).json()
+
+    # then
+    assert [e["history_id"] for e in first["results"]] == [h.history_id for h in newest]
+    assert (first["next"] is None) == (measure.history.count() <= selectors.TIMELINE_PAGE)
+
+
+def test_timeline_page_links_to_older_and_back_to_newest_versions(client, long_story):
+    # given
+    measure, _, auditor = long_story
+    client.force_login(auditor)
+    url = reverse("audit:timeline", args=[measure.organization.slug, "measures", measure.pk])
+
+    # when
+    first = client.get(url, {"limit": 2})
+    cursor = first.context["next_cursor"]
+    older = client.get(url, {"limit": 2, "after": cursor})
+
+    # then
+    assert first.status_code == older.status_code == 200
+    page = first.content.decode()
+    assert f"after={quote(cursor)}" in page and 'rel="next"' in page
+    assert "ชื่อมาตรการ 4" in page and "ชื่อมาตรการ 4" not in older.content.decode()
+    assert "?limit=2" in older.content.decode()  # back to the newest versions
+    newest_first = measure.history.order_by("-history_date", "-history_id")
+    assert [e.history_id for e in older.context["entries"]] == list(
+        newest_first.values_list("history_id", flat=True)[2:4]
+    )
+
+
+def test_timeline_refuses_a_bad_page_size(client, story):
+    # given
+    measure, _, auditor, _ = story
+    client.force_login(auditor)
+    args = [measure.organization.slug, "measures", measure.pk]
+
+    # then
+    for name in ("audit:timeline", "audit:api-timeline"):
+        for limit in (0, 101, "x"):
+            assert client.get(reverse(name, args=args), {"limit": limit}).status_code == 400
+
+
+def test_older_timeline_pages_only_for_auditors_and_admins(client, long_story):
+    # given
+    measure, head, auditor = long_story
+    org = measure.organization
+    admin = MembershipFactory(organization=org, role=Role.ADMIN).user
+    outsider_auditor = MembershipFactory(role=Role.AUDITOR).user
+    args = [org.slug, "measures", measure.pk]
+    client.force_login(auditor)
+    cursor = client.get(reverse("audit:api-timeline", args=args), {"limit": 2}).json()["next"]
+    query = {"limit": 2, "after": cursor}
+
+    # then
+    for user, status in ((auditor, 200), (admin, 200), (head, 403), (outsider_auditor, 403)):
+        client.force_login(user)
+        for name in ("audit:timeline", "audit:api-timeline"):
+            assert client.get(reverse(name, args=args), query).status_code == status, (user, name)
+    client.logout()
+    assert client.get(reverse("audit:api-timeline", args=args), query).status_code in {401, 403}
+    assert client.get(reverse("audit:timeline", args=args), query).status_code == 302
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="compares with PostgreSQL's query")
+def test_timeline_reads_the_same_without_postgresql(long_story):
+    """The fallback for other databases (SQLite in development) reads what the one query does."""
+    # given
+    measure, _, _ = long_story
+    org_id = measure.organization_id
+    newest = measure.history.order_by("-history_date", "-history_id")[2]
+    position = (newest.history_date, newest.history_id)
+
+    # then
+    for at in (None, position):
+        pg = selectors._timeline_rows_pg(Measure, measure.pk, org_id, at, 4)
+        orm = selectors._timeline_rows_orm(Measure, measure.pk, org_id, at, 4)
+        assert pg == orm
