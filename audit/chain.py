@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import hashlib
 import json
 import uuid
@@ -101,20 +102,26 @@ def enabled() -> bool:
     return getattr(settings, "AUDIT_CHAIN_ENABLED", True)
 
 
+# One statement: advance the head (created at the organization's first link) and insert
+# the entry that links to it; the head's row lock orders one organization's appends.
 _APPEND_SQL = """
 WITH head AS (
-    UPDATE audit_chainhead
-       SET seq = seq + 1,
-           prev_hash = hash,
-           hash = encode(sha256(convert_to(hash || %s, 'UTF8')), 'hex')
-     WHERE key = %s
- RETURNING seq, prev_hash, hash
+    INSERT INTO audit_chainhead AS h (key, seq, prev_hash, hash)
+    VALUES (%(key)s, 1, %(genesis)s::text,
+            encode(sha256(convert_to(%(genesis)s::text || %(text)s::text, 'UTF8')), 'hex'))
+    ON CONFLICT (key) DO UPDATE
+       SET seq = h.seq + 1,
+           prev_hash = h.hash,
+           hash = encode(sha256(convert_to(h.hash || %(text)s::text, 'UTF8')), 'hex')
+    RETURNING seq, prev_hash, hash
 )
 INSERT INTO audit_chainentry (
     organization_id, seq, prev_hash, hash, record_model, record_pk, created_at, actor_id,
     system_actor, action, reason, subject_model, subject_pk, measure_id, result_report_id
 )
-SELECT %s, head.seq, head.prev_hash, head.hash, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s
+SELECT %(organization)s, head.seq, head.prev_hash, head.hash, %(record_model)s, %(record_pk)s,
+       %(created_at)s, %(actor)s, %(system_actor)s, %(action)s, %(reason)s, %(subject_model)s,
+       %(subject_pk)s, %(measure)s, %(result_report)s
   FROM head
 RETURNING id, seq, prev_hash, hash
 """
@@ -124,26 +131,64 @@ def _head_ensure(key: int) -> None:
     ChainHead.objects.bulk_create([ChainHead(key=key)], ignore_conflicts=True)
 
 
+def _append_params(entry: ChainEntry, text: str, key: int) -> dict:
+    return {
+        "key": key, "genesis": GENESIS_HASH, "text": text,
+        "organization": entry.organization_id, "record_model": entry.record_model,
+        "record_pk": entry.record_pk, "created_at": entry.created_at, "actor": entry.actor_id,
+        "system_actor": entry.system_actor, "action": entry.action, "reason": entry.reason,
+        "subject_model": entry.subject_model, "subject_pk": entry.subject_pk,
+        "measure": entry.measure_id, "result_report": entry.result_report_id,
+    }  # fmt: skip
+
+
+_ENTRY_COLUMNS = (
+    "organization_id, seq, prev_hash, hash, record_model, record_pk, created_at, actor_id,"
+    " system_actor, action, reason, subject_model, subject_pk, measure_id, result_report_id"
+)
+_ENTRY_VALUES = (  # typed: the rows are a UNION, which leaves bare parameters as text
+    "%(organization{i})s::bigint, l{i}.seq, l{i}.prev_hash, l{i}.hash,"
+    " %(record_model{i})s::text, %(record_pk{i})s::bigint, %(created_at{i})s::timestamptz,"
+    " %(actor{i})s::bigint, %(system_actor{i})s::text, %(action{i})s::text,"
+    " %(reason{i})s::text, %(subject_model{i})s::text, %(subject_pk{i})s::bigint,"
+    " %(measure{i})s::bigint, %(result_report{i})s::bigint"
+)
+
+
+@functools.lru_cache(maxsize=8)
+def _append_many_sql(count: int) -> str:
+    """Append `count` links in one statement: lock the head, hash link after link, move it.
+
+    The head must exist (`_ENSURE_HEAD_SQL` before it in the same round trip).
+    """
+    hashed = "encode(sha256(convert_to({prev}.hash || %(text{i})s::text, 'UTF8')), 'hex')"
+    links = ["head AS (SELECT seq, hash FROM audit_chainhead WHERE key = %(key)s FOR UPDATE)"]
+    prev = "head"
+    for i in range(count):
+        links.append(
+            f"l{i} AS (SELECT {prev}.seq + 1 AS seq, {prev}.hash AS prev_hash, "
+            + hashed.format(prev=prev, i=i)
+            + f" AS hash FROM {prev})"
+        )
+        prev = f"l{i}"
+    links.append(
+        f"moved AS (UPDATE audit_chainhead c SET seq = {prev}.seq, prev_hash = {prev}.prev_hash,"
+        f" hash = {prev}.hash FROM {prev} WHERE c.key = %(key)s)"
+    )
+    rows = " UNION ALL ".join(f"SELECT {_ENTRY_VALUES.format(i=i)} FROM l{i}" for i in range(count))
+    return f"WITH {', '.join(links)} INSERT INTO audit_chainentry ({_ENTRY_COLUMNS}) {rows}"
+
+
 _ENSURE_HEAD_SQL = (
     "INSERT INTO audit_chainhead (key, seq, prev_hash, hash) VALUES (%s, 0, %s, %s)"
     " ON CONFLICT (key) DO NOTHING"
 )
 
 
-def _append_params(entry: ChainEntry, text: str, key: int) -> list:
-    return [
-        text, key, entry.organization_id, entry.record_model, entry.record_pk,
-        entry.created_at, entry.actor_id, entry.system_actor, entry.action,
-        entry.reason, entry.subject_model, entry.subject_pk, entry.measure_id,
-        entry.result_report_id,
-    ]  # fmt: skip
-
-
 def append_steps(links: list[tuple[ChainEntry, models.Model]]) -> list:
     """`append` for several records, as steps for `config.statements.run` (one round trip).
 
-    On PostgreSQL each link is the same single statement as `append`, after making sure
-    the organization's head row exists; elsewhere each step calls `append`.
+    On PostgreSQL all the links go in one statement; elsewhere each step calls `append`.
     """
     from config.statements import Statement
 
@@ -152,18 +197,21 @@ def append_steps(links: list[tuple[ChainEntry, models.Model]]) -> list:
     if connection.vendor != "postgresql":
         return [lambda entry=entry, record=record: append(entry, record) for entry, record in links]
     key = chain_key(links[0][0].organization_id)
-    steps = [Statement(_ENSURE_HEAD_SQL, [key, GENESIS_HASH, GENESIS_HASH])]
-    for entry, record in links:
+    params: dict = {"key": key}
+    for i, (entry, record) in enumerate(links):
         assert chain_key(entry.organization_id) == key, "one organization per call"
-        params = _append_params(entry, payload(entry, record), key)
-        steps.append(Statement(_APPEND_SQL, params, prepare=True))
-    return steps
+        one = _append_params(entry, payload(entry, record), key)
+        params.update((f"{name}{i}", value) for name, value in one.items() if name != "key")
+    return [
+        Statement(_ENSURE_HEAD_SQL, [key, GENESIS_HASH, GENESIS_HASH], prepare=True),
+        Statement(_append_many_sql(len(links)), params, prepare=True),
+    ]
 
 
 def append(entry: ChainEntry, record: models.Model) -> ChainEntry:
     """Add `record` to its organization's chain, inside the caller's transaction.
 
-    The head row's lock (taken by the UPDATE) is held until commit, which orders the
+    The head row's lock (taken by the upsert) is held until commit, which orders the
     appends of one organization and leaves other organizations free. On PostgreSQL the
     whole append is one statement.
     """
@@ -177,9 +225,6 @@ def append(entry: ChainEntry, record: models.Model) -> ChainEntry:
         # server-side binding: the statement is planned once per connection, not per call
         with psycopg.Cursor(connection.connection) as cursor:
             row = cursor.execute(_APPEND_SQL, params, prepare=True).fetchone()
-            if row is None:  # the organization's first link
-                _head_ensure(key)
-                row = cursor.execute(_APPEND_SQL, params, prepare=True).fetchone()
         entry.pk, entry.seq, entry.prev_hash, entry.hash = row
         return entry
     if not connection.in_atomic_block:

@@ -8,6 +8,7 @@ from django.db import connection
 from approvals.exceptions import StaleVersion, TransitionNotAllowed
 from approvals.models import Role
 from approvals.services import transition_perform
+from audit.chain import verify
 from audit.models import TransitionLog
 from tests.factories import MeasureFactory, MembershipFactory, UserFactory
 from tests.roles import world_build
@@ -44,9 +45,8 @@ def _race(item, actors, **kwargs) -> list[str]:
     return sorted(outcomes)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_transition_race_exactly_one_review_wins_each_time():
-    # given two working group members and fifty submitted measures
+def _two_reviewers(count: int):
+    """A world with a second working group member, and `count` submitted measures."""
     world = world_build()
     second = UserFactory(username="working_group_2")
     MembershipFactory(user=second, organization=world.organization, role=Role.WORKING_GROUP)
@@ -58,8 +58,15 @@ def test_transition_race_exactly_one_review_wins_each_time():
             state=State.SUBMITTED,
             submitted_by=world["head"],
         )
-        for _ in range(ROUNDS)
+        for _ in range(count)
     ]
+    return world, second, measures
+
+
+@pytest.mark.django_db(transaction=True)
+def test_transition_race_exactly_one_review_wins_each_time():
+    # given two working group members and fifty submitted measures
+    world, second, measures = _two_reviewers(ROUNDS)
 
     # when both review each measure at the same moment
     results = [_race(m, [world["working_group"], second], action="review") for m in measures]
@@ -92,3 +99,37 @@ def test_transition_race_stale_version_loses_with_a_conflict():
     # then one wins, the other's version is stale
     assert results == [["ok", "stale_version"]] * ROUNDS
     assert TransitionLog.objects.filter(action="submit").count() == ROUNDS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_transitions_on_different_items_keep_one_unbroken_chain():
+    # given two working group members and forty submitted measures of one organization
+    world, second, measures = _two_reviewers(2 * 20)
+    barrier = threading.Barrier(2)
+    failures: list[str] = []
+
+    def review(actor, items):
+        try:
+            barrier.wait()
+            for item in items:
+                transition_perform(item=item, action="review", actor=actor)
+        except Exception as error:  # reported, so a failure says what happened
+            failures.append(f"{type(error).__name__}: {error}")
+        finally:
+            connection.close()
+
+    # when both review their half at the same time: their chain appends interleave
+    threads = [
+        threading.Thread(target=review, args=(world["working_group"], measures[0::2])),
+        threading.Thread(target=review, args=(second, measures[1::2])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # then every transition is in one unbroken chain
+    assert failures == []
+    assert TransitionLog.objects.filter(action="review").count() == 40
+    result = verify(world.organization.pk)
+    assert result.ok, result.problem
