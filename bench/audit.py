@@ -407,7 +407,7 @@ def main() -> None:
             print(f"export {fmt}: {ex['rows']:,} rows in {ex['seconds']:.1f} s = "
                   f"{ex['rows_per_s']:,.0f} rows/s, peak RSS {ex['peak_rss_mb']:.0f} MB "
                   "(target >= 100,000 rows/s, <= 100 MB)", flush=True)  # fmt: skip
-        tr = bench_transitions(rounds=4, per_round=100)
+        tr = bench_transitions(rounds=10, per_round=100)
         print(f"transitions: {tr['with_chain_per_s']:.0f}/s with chain, "
               f"{tr['without_chain_per_s']:.0f}/s without, ratio {tr['ratio']:.2f} "
               f"(chain costs {tr['chain_cost_pct']:.1f} %; target <= 20 %)",
