@@ -27,7 +27,7 @@ from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -457,15 +457,30 @@ def outbox_send_many(
 
     With `sweep`, each claim is topped up with other pending messages (up to
     CLAIM_CHUNK in all), so a worker with a queue behind it sends in batches; their
-    results are in the answer too.
+    results are in the answer too. A batch that takes half its lease (a slow mail
+    server) hands the rest back rather than risk another worker sending them too.
     """
     results = {pk: SendResult(Outcome.SKIPPED) for pk in message_ids}
     for start in range(0, len(message_ids), CLAIM_CHUNK):
         chunk = message_ids[start : start + CLAIM_CHUNK]
         token, messages = outbox_claim(chunk, sweep=CLAIM_CHUNK - len(chunk) if sweep else 0)
-        for message in messages:
+        deadline = time.monotonic() + settings.NOTIFY_SEND_LEASE_SECONDS / 2
+        for index, message in enumerate(messages):
+            if time.monotonic() > deadline:
+                for pk in outbox_release(messages[index:], token):
+                    results[pk] = SendResult(Outcome.RETRY, retry_in=0)
+                break
             results[message.pk] = _send_claimed(message, token, worker)
     return results
+
+
+def outbox_release(messages: list[OutboxMessage], token: str) -> list[int]:
+    """Give back claimed messages that were not tried: pending again, the attempt not counted."""
+    pks = [m.pk for m in messages]
+    OutboxMessage.objects.filter(pk__in=pks, claim_token=token).update(
+        status=DeliveryStatus.PENDING, claimed_until=None, attempts=F("attempts") - 1
+    )
+    return pks
 
 
 def outbox_send(*, message_id: int, worker: str = "") -> SendResult:
