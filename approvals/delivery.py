@@ -26,8 +26,9 @@ from enum import StrEnum
 from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Lower
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -163,40 +164,69 @@ MESSAGE_FIELDS = (
 )  # fmt: skip
 
 
-def outbox_claim(message_ids: list[int]) -> tuple[str, list[OutboxMessage]]:
+def _claim_rows(message_ids: list[int], token: str, now, sweep: int) -> list[int]:
+    """Compare-and-set the due messages to "sending" under `token`; returns their ids.
+
+    One statement (UPDATE … RETURNING, PostgreSQL and SQLite ≥ 3.35). With `sweep`, up
+    to that many other pending messages are taken too: a worker that fell behind sends
+    what waits in one batch, and their own tasks then find them sent.
+    """
+    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    lease = now + timedelta(seconds=settings.NOTIFY_SEND_LEASE_SECONDS)
+    marks = ", ".join(["%s"] * len(message_ids))
+    wanted = f"id IN ({marks})" if message_ids else "FALSE"
+    params: list = [DeliveryStatus.SENDING, token, adapt(lease), *message_ids]
+    if sweep:
+        skip_locked = (
+            " FOR UPDATE SKIP LOCKED"
+            if connection.features.has_select_for_update_skip_locked
+            else ""
+        )
+        wanted += (
+            f" OR id IN (SELECT id FROM {table} WHERE status = %s AND next_attempt_at <= %s"
+            f" ORDER BY id LIMIT %s{skip_locked})"
+        )
+        params += [DeliveryStatus.PENDING, adapt(now), sweep]
+    # The status test is repeated outside the subquery: it is the compare-and-set.
+    params += [DeliveryStatus.PENDING, DeliveryStatus.FAILED, adapt(now)]
+    params += [DeliveryStatus.SENDING, adapt(now)]
+    sql = (
+        f"UPDATE {table} SET status = %s, claim_token = %s, claimed_until = %s,"
+        f" attempts = attempts + 1 WHERE ({wanted}) AND ("
+        "(status IN (%s, %s) AND next_attempt_at <= %s) OR (status = %s AND claimed_until < %s)"
+        ") RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def outbox_claim(message_ids: list[int], *, sweep: int = 0) -> tuple[str, list[OutboxMessage]]:
     """Take the messages that are due for sending; the token proves the claim.
 
     Returns the token and the messages now held by it (none: sent, being sent
-    by another worker, or not due yet).
+    by another worker, or not due yet), each with its address's health.
+    Two statements: the claim, then what sending reads.
     """
     now = timezone.now()
     token = uuid.uuid4().hex
-    due = Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED], next_attempt_at__lte=now)
-    abandoned = Q(status=DeliveryStatus.SENDING, claimed_until__lt=now)
-    claimed = OutboxMessage.objects.filter(due | abandoned, pk__in=message_ids).update(
-        status=DeliveryStatus.SENDING,
-        claim_token=token,
-        claimed_until=now + timedelta(seconds=settings.NOTIFY_SEND_LEASE_SECONDS),
-        attempts=F("attempts") + 1,
-    )
+    claimed = _claim_rows(list(message_ids), token, now, sweep)
     if not claimed:
         return token, []
+    health = MailboxHealth.objects.filter(address=Lower(OuterRef("to_address")))
     messages = list(
-        OutboxMessage.objects.filter(pk__in=message_ids, claim_token=token)
+        OutboxMessage.objects.filter(pk__in=claimed)
         .select_related("notification__transition_log__actor", "recipient")
         .only(*MESSAGE_FIELDS)
+        .annotate(
+            mailbox_failures=Coalesce(Subquery(health.values("consecutive_failures")[:1]), 0),
+            mailbox_disabled_at=Subquery(health.values("disabled_at")[:1]),
+        )
         .order_by("pk")
     )
-    health = {
-        address: (failures, disabled_at)
-        for address, failures, disabled_at in MailboxHealth.objects.filter(
-            address__in={m.to_address.lower() for m in messages}
-        ).values_list("address", "consecutive_failures", "disabled_at")
-    }
     for message in messages:
-        failures, disabled_at = health.get(message.to_address.lower(), (0, None))
-        message.mailbox_failures = failures
-        message.mailbox_disabled = disabled_at is not None
+        message.mailbox_disabled = message.mailbox_disabled_at is not None
     return token, messages
 
 
@@ -269,27 +299,55 @@ def _record(
         fields["next_attempt_at"] = now + timedelta(seconds=retry_in or 0)
     else:
         fields["given_up_at"] = now
-    # The status first, on its own (autocommit: two round trips, not four): it is what
-    # keeps a sent message from being sent again. A crash right after it loses only
-    # the attempt row, never the fact that the message went out.
-    OutboxMessage.objects.filter(pk=message.pk, claim_token=token).update(**fields)
+    attempt = {
+        "message_id": message.pk,
+        "number": message.attempts,
+        "started_at": started_at,
+        "finished_at": now,
+        "outcome": outcome,
+        "smtp_code": smtp_code,
+        "error": error[:2000],
+        "worker": worker[:200],
+    }
+    # The attempt row last: once it is there, the whole outcome (address health too) is.
+    if connection.vendor == "postgresql":
+        _mailbox_note(message, outcome, error, now)
+        _record_together(message.pk, token, fields, attempt)
+    else:
+        # The status first, on its own: it is what keeps a sent message from being
+        # sent again. A crash right after it loses only the attempt row.
+        OutboxMessage.objects.filter(pk=message.pk, claim_token=token).update(**fields)
+        _mailbox_note(message, outcome, error, now)
+        DeliveryAttempt.objects.create(**attempt)
+
+
+def _mailbox_note(message: OutboxMessage, outcome: DeliveryStatus, error: str, now) -> None:
+    """A message given up counts against its address; one sent heals it."""
     if outcome == DeliveryStatus.GIVEN_UP:
         mailbox_failure_record(address=message.to_address, error=error)
     elif outcome == DeliveryStatus.SENT and getattr(message, "mailbox_failures", 0):
         MailboxHealth.objects.filter(address=message.to_address.lower()).update(
             consecutive_failures=0, last_sent_at=now
         )
-    # The attempt row last: once it is there, the whole outcome is recorded.
-    DeliveryAttempt.objects.create(
-        message=message,
-        number=message.attempts,
-        started_at=started_at,
-        finished_at=now,
-        outcome=outcome,
-        smtp_code=smtp_code,
-        error=error[:2000],
-        worker=worker[:200],
+
+
+def _record_together(pk: int, token: str, fields: dict, attempt: dict) -> None:
+    """The outcome and its attempt row in one statement: one round trip, both or neither.
+
+    The attempt is recorded even when the claim was lost meanwhile (it was tried).
+    """
+    quote = connection.ops.quote_name
+    outbox, attempts = OutboxMessage._meta.db_table, DeliveryAttempt._meta.db_table
+    assignments = ", ".join(f"{quote(name)} = %s" for name in fields)
+    columns = ", ".join(quote(name) for name in attempt)
+    sql = (
+        f"WITH outcome AS (UPDATE {quote(outbox)} SET {assignments}"
+        " WHERE id = %s AND claim_token = %s RETURNING id)"
+        f" INSERT INTO {quote(attempts)} ({columns})"
+        f" VALUES ({', '.join(['%s'] * len(attempt))})"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*fields.values(), pk, token, *attempt.values()])
 
 
 def mailbox_failure_record(*, address: str, error: str) -> MailboxHealth:
@@ -392,14 +450,37 @@ def _send_claimed(message: OutboxMessage, token: str, worker: str) -> SendResult
     return SendResult(Outcome.SENT)
 
 
-def outbox_send_many(*, message_ids: list[int], worker: str = "") -> dict[int, SendResult]:
-    """Send the given outbox messages that are due and held by nobody else, each once."""
+def outbox_send_many(
+    *, message_ids: list[int], worker: str = "", sweep: bool = False
+) -> dict[int, SendResult]:
+    """Send the given outbox messages that are due and held by nobody else, each once.
+
+    With `sweep`, each claim is topped up with other pending messages (up to
+    CLAIM_CHUNK in all), so a worker with a queue behind it sends in batches; their
+    results are in the answer too. A batch that takes half its lease (a slow mail
+    server) hands the rest back rather than risk another worker sending them too.
+    """
     results = {pk: SendResult(Outcome.SKIPPED) for pk in message_ids}
     for start in range(0, len(message_ids), CLAIM_CHUNK):
-        token, messages = outbox_claim(message_ids[start : start + CLAIM_CHUNK])
-        for message in messages:
+        chunk = message_ids[start : start + CLAIM_CHUNK]
+        token, messages = outbox_claim(chunk, sweep=CLAIM_CHUNK - len(chunk) if sweep else 0)
+        deadline = time.monotonic() + settings.NOTIFY_SEND_LEASE_SECONDS / 2
+        for index, message in enumerate(messages):
+            if time.monotonic() > deadline:
+                for pk in outbox_release(messages[index:], token):
+                    results[pk] = SendResult(Outcome.RETRY, retry_in=0)
+                break
             results[message.pk] = _send_claimed(message, token, worker)
     return results
+
+
+def outbox_release(messages: list[OutboxMessage], token: str) -> list[int]:
+    """Give back claimed messages that were not tried: pending again, the attempt not counted."""
+    pks = [m.pk for m in messages]
+    OutboxMessage.objects.filter(pk__in=pks, claim_token=token).update(
+        status=DeliveryStatus.PENDING, claimed_until=None, attempts=F("attempts") - 1
+    )
+    return pks
 
 
 def outbox_send(*, message_id: int, worker: str = "") -> SendResult:

@@ -13,8 +13,13 @@ def outbox_deliver(message_ids: list[int]) -> dict:
     """Send the given outbox messages; a temporary failure is retried with backoff."""
     from celery import current_task
 
-    worker = getattr(current_task.request, "hostname", "") or ""
-    results = delivery.outbox_send_many(message_ids=list(message_ids), worker=worker)
+    request = current_task.request
+    # In a worker, top up the batch with what else waits; in-process nothing queues up.
+    results = delivery.outbox_send_many(
+        message_ids=list(message_ids),
+        worker=getattr(request, "hostname", "") or "",
+        sweep=not request.is_eager,
+    )
     counts: dict[str, int] = {}
     for message_id, result in results.items():
         counts[result.outcome] = counts.get(result.outcome, 0) + 1

@@ -5,13 +5,14 @@ python bench/smtp_sink.py PORT LOGFILE
 
 from __future__ import annotations
 
-import email
-import email.policy
+import re
 import sys
 import threading
 import time
 
 from aiosmtpd.controller import Controller
+
+KEY = re.compile(rb"^X-Itaflow-Key: *(\S+)", re.MULTILINE | re.IGNORECASE)
 
 
 class Sink:
@@ -20,8 +21,11 @@ class Sink:
 
     async def handle_DATA(self, server, session, envelope):
         arrived = time.time()
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.out.write(f"{arrived:.6f} {message.get('X-Itaflow-Key', '')}\n")
+        # The key from the headers only: a real mail server is on another machine, so the
+        # sink parses no more than it must on the cores the worker and producer share.
+        head = envelope.content.split(b"\r\n\r\n", 1)[0]
+        found = KEY.search(head)
+        self.out.write(f"{arrived:.6f} {found.group(1).decode() if found else ''}\n")
         return "250 Message accepted for delivery"
 
 

@@ -175,8 +175,9 @@ class SmtpServer:
 class CeleryWorker:
     """`celery -A config worker` as a child process group, with its log kept for failures."""
 
-    def __init__(self, env: dict[str, str], log_dir: str) -> None:
+    def __init__(self, env: dict[str, str], log_dir: str, *, concurrency: int = 1) -> None:
         self.env = env
+        self.concurrency = concurrency
         self.log_path = Path(log_dir) / "worker.log"
         self.process: subprocess.Popen | None = None
         self.starts = 0
@@ -188,7 +189,7 @@ class CeleryWorker:
         # fmt: off
         command = [
             sys.executable, "-m", "celery", "-A", "config", "worker",
-            "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",
+            "--pool", "prefork", "--concurrency", str(self.concurrency), "--loglevel", "INFO",
             "--hostname", f"itaflow-test-{os.getpid()}-{self.starts}@%h",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]

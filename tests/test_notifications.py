@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from approvals import delivery, selectors
 from approvals.models import (
+    DeliveryAttempt,
     DeliveryStatus,
     EmailMode,
     MailboxHealth,
@@ -204,6 +205,44 @@ def test_outbox_send_takes_back_a_message_whose_worker_died(team, settings):
     # then
     assert result.outcome == delivery.Outcome.SENT
     assert len(mail.outbox) == 1
+
+
+def test_outbox_send_many_with_sweep_sends_what_else_is_pending_in_the_same_batch(team):
+    # given two messages pending, a task for the first only
+    measure, people = team
+    transition_perform(item=measure, action=Action.SUBMIT, actor=people["head"])
+    first, second = OutboxMessage.objects.order_by("pk")
+
+    # when
+    results = delivery.outbox_send_many(message_ids=[first.pk], sweep=True)
+
+    # then both went out, and the second one's own task finds nothing left to do
+    assert {pk: r.outcome for pk, r in results.items()} == {
+        first.pk: delivery.Outcome.SENT,
+        second.pk: delivery.Outcome.SENT,
+    }
+    assert len(mail.outbox) == 2
+    assert delivery.outbox_send(message_id=second.pk).outcome == delivery.Outcome.SKIPPED
+    assert DeliveryAttempt.objects.count() == 2
+
+
+def test_outbox_send_many_hands_back_a_batch_that_outlives_half_its_lease(team, settings):
+    # given a lease already half gone when sending would start
+    settings.NOTIFY_SEND_LEASE_SECONDS = -1
+    measure, people = team
+    transition_perform(item=measure, action=Action.SUBMIT, actor=people["head"])
+    ids = list(OutboxMessage.objects.order_by("pk").values_list("pk", flat=True))
+
+    # when
+    results = delivery.outbox_send_many(message_ids=ids)
+
+    # then nothing was tried: pending again, to be handed over at once
+    assert {r.outcome for r in results.values()} == {delivery.Outcome.RETRY}
+    assert len(mail.outbox) == 0
+    assert set(OutboxMessage.objects.values_list("status", "attempts")) == {
+        (DeliveryStatus.PENDING, 0)
+    }
+    assert not DeliveryAttempt.objects.exists()
 
 
 @pytest.fixture
