@@ -200,7 +200,7 @@ class Notification(models.Model):
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
-        verbose_name=_("person"),
+        verbose_name=_("person"), db_index=False,  # the two indexes below lead with it
     )  # fmt: skip
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="notifications",
@@ -225,9 +225,7 @@ class Notification(models.Model):
     body = models.TextField(_("text"), blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
     dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
-    digest_pending = models.BooleanField(
-        _("waiting for the daily digest"), default=False, db_index=True
-    )
+    digest_pending = models.BooleanField(_("waiting for the daily digest"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
@@ -238,6 +236,10 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at", "-id"]),
             models.Index(fields=["user", "read_at"]),
+            # the few entries waiting for a digest, not a boolean index over every entry
+            models.Index(
+                fields=["user"], condition=Q(digest_pending=True), name="notification_digest"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,12 @@ def _executable(step: Statement, bind) -> str:
     return bind(f"EXECUTE {step.name}(" + ", ".join(["%s"] * len(values)) + ")", values)
 
 
+def _database():
+    """This thread's connection itself: `django.db.connection` is a proxy that looks it up
+    on every attribute access, which adds up over every column of every row."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
 def quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
@@ -149,9 +155,8 @@ def insert(objects: Sequence[models.Model]) -> Statement:
         )
     head, width = _INSERT[key]
     row = "(" + ", ".join(["%s"] * width) + ")"
-    params = [
-        f.get_db_prep_save(getattr(o, f.attname), connection) for o in objects for f in fields
-    ]
+    db = _database()
+    params = [f.get_db_prep_save(getattr(o, f.attname), db) for o in objects for f in fields]
     return Statement(head + ", ".join([row] * len(objects)), params, prepare=True)
 
 
@@ -160,7 +165,8 @@ def update(instance: models.Model, field_names: Sequence[str]) -> Statement:
     meta = instance._meta
     fields = [meta.get_field(name) for name in field_names]
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    params = [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
+    db = _database()
+    params = [f.get_db_prep_save(getattr(instance, f.attname), db) for f in fields]
     params.append(instance.pk)
     return Statement(
         f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s",
@@ -182,8 +188,9 @@ def from_row(model: type[models.Model], fields: Sequence[models.Field], values: 
             for f, column in zip(fields, columns, strict=True)
         ]
     converted = []
+    db = _database()
     for value, (column, converters) in zip(values, _CONVERTERS[key], strict=True):
         for converter in converters:
-            value = converter(value, column, connection)
+            value = converter(value, column, db)
         converted.append(value)
     return model.from_db(connection.alias, [f.attname for f in fields], converted)
