@@ -128,13 +128,13 @@ class Publisher:
         work = self._queue
         while True:
             batches = [work.get()]
-            # Linger a moment for the commits right behind this one: a busy process then
-            # publishes one task per handful of transitions, not one each, and its
-            # requests spend less time waiting for this thread to give the GIL back.
-            until = time.monotonic() + settings.NOTIFY_PUBLISH_LINGER_SECONDS
+            # Linger a moment for the commits right behind this one, asleep (not woken by
+            # each of them): a busy process then publishes one task per handful of
+            # transitions, and its requests rarely wait for this thread to give the GIL back.
+            time.sleep(settings.NOTIFY_PUBLISH_LINGER_SECONDS)
             while sum(map(len, batches)) < self.max_batch:
                 try:
-                    batches.append(work.get(timeout=max(until - time.monotonic(), 0)))
+                    batches.append(work.get_nowait())
                 except queue.Empty:
                     break
             try:

@@ -196,35 +196,46 @@ class NotificationPreference(models.Model):
 
 
 class Notification(models.Model):
-    """One entry of a person's in-app inbox."""
+    """One entry of a person's in-app inbox.
+
+    Inbox and outbox rows are derived: only the services write them, with ids they have
+    just read in the same transaction, and Django cascades their deletions. So their
+    references carry no database constraint, whose check on each insert would lock the
+    person's, the organization's and the item's rows.
+    """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+        db_constraint=False, related_name="notifications",
         verbose_name=_("person"), db_index=False,  # the two indexes below lead with it
     )  # fmt: skip
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="notifications",
+        Organization, on_delete=models.CASCADE, db_constraint=False, related_name="notifications",
         verbose_name=_("organization"),
     )  # fmt: skip
     kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
     action = models.CharField(_("action"), max_length=20, blank=True)
     measure = models.ForeignKey(
-        "workflow.Measure", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        "workflow.Measure", on_delete=models.CASCADE,
+        db_constraint=False, null=True, blank=True, related_name="+",
         verbose_name=_("measure"),
     )  # fmt: skip
     result_report = models.ForeignKey(
-        "workflow.ResultReport", on_delete=models.CASCADE, null=True, blank=True,
+        "workflow.ResultReport", on_delete=models.CASCADE,
+        db_constraint=False, null=True, blank=True,
         related_name="+", verbose_name=_("result report"),
     )  # fmt: skip
     transition_log = models.ForeignKey(
-        "audit.TransitionLog", on_delete=models.PROTECT, null=True, blank=True,
+        "audit.TransitionLog", on_delete=models.PROTECT, db_constraint=False, null=True, blank=True,
         related_name="notifications", verbose_name=_("transition"),
+        db_index=False,  # never looked up this way; transition records are never deleted
     )  # fmt: skip
     title = models.CharField(_("title (Thai)"), max_length=300)
     title_en = models.CharField(_("title (English)"), max_length=300)
     body = models.TextField(_("text"), blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
-    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    # unique (Meta); NULL, not "", for entries without a key: the constraint allows many
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     digest_pending = models.BooleanField(_("waiting for the daily digest"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -241,6 +252,8 @@ class Notification(models.Model):
                 fields=["user"], condition=Q(digest_pending=True), name="notification_digest"
             ),
         ]
+        # as constraints, not unique=True: PostgreSQL then keeps no second (LIKE) index
+        constraints = [models.UniqueConstraint(fields=["dedupe_key"], name="notification_once")]
 
     def __str__(self) -> str:
         return f"{self.user}: {self.title}"
@@ -261,25 +274,29 @@ class OutboxMessage(models.Model):
     moves pending → sending (claimed by one worker) → sent, or failed → … → given_up.
     """
 
-    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200)  # unique: Meta
     kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
     channel = models.CharField(_("channel"), max_length=20, default="email")
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        Organization, on_delete=models.CASCADE,
+        db_constraint=False, null=True, blank=True, related_name="+",
         verbose_name=_("organization"),
     )  # fmt: skip
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outbox_messages",
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+        db_constraint=False, related_name="outbox_messages",
         verbose_name=_("recipient"),
     )  # fmt: skip
     to_address = models.EmailField(_("address"))
     notification = models.ForeignKey(
-        Notification, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        Notification, on_delete=models.CASCADE,
+        db_constraint=False, null=True, blank=True, related_name="+",
         verbose_name=_("notification"),
     )  # fmt: skip
     transition_log = models.ForeignKey(
-        "audit.TransitionLog", on_delete=models.PROTECT, null=True, blank=True,
+        "audit.TransitionLog", on_delete=models.PROTECT, db_constraint=False, null=True, blank=True,
         related_name="outbox_messages", verbose_name=_("transition"),
+        db_index=False,  # never looked up this way; transition records are never deleted
     )  # fmt: skip
     payload = models.JSONField(_("payload"), default=dict, blank=True)
     status = models.CharField(
@@ -300,6 +317,9 @@ class OutboxMessage(models.Model):
         verbose_name = _("outbox message")
         verbose_name_plural = _("outbox")
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="outbox_message_once")
+        ]
 
     def __str__(self) -> str:
         return f"{self.idempotency_key} → {self.to_address} ({self.status})"
