@@ -31,9 +31,22 @@ def chain_key(organization_id: int | None) -> int:
     return organization_id or 0
 
 
+@functools.cache
+def _typed(field: models.Field) -> bool:
+    """Whether a value of this field is normalised (`to_python`) before it is hashed."""
+    return isinstance(
+        field,
+        (
+            models.DateTimeField | models.DateField | models.IntegerField | models.BooleanField,
+            models.GenericIPAddressField | models.JSONField,
+        ),
+    )
+
+
 def _canonical_value(field: models.Field, value):
-    if value is None:
-        return None
+    kind = type(value)
+    if value is None or kind is bool or ((kind is str or kind is int) and not _typed(field)):
+        return value  # the common cases, as the checks below would leave them
     if isinstance(value, FieldFile):
         return value.name or None
     if isinstance(field, models.JSONField):

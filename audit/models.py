@@ -121,6 +121,7 @@ class ChainEntry(models.Model):
     )  # fmt: skip
     result_report = models.ForeignKey(
         "workflow.ResultReport", on_delete=models.DO_NOTHING, db_constraint=False,
+        db_index=False,  # chain_report_log: only the links that have one
         null=True, blank=True, related_name="+", verbose_name=_("result report"),
     )  # fmt: skip
 
@@ -141,6 +142,11 @@ class ChainEntry(models.Model):
             models.Index(fields=["measure", "created_at"], name="chain_measure_log"),
             models.Index(fields=["actor", "created_at"], name="chain_actor_log"),
             models.Index(fields=["record_model", "record_pk"], name="chain_record"),
+            models.Index(
+                fields=["result_report", "created_at"],
+                condition=models.Q(result_report__isnull=False),
+                name="chain_report_log",
+            ),
         ]
 
     def __str__(self) -> str:
