@@ -198,10 +198,11 @@ _ENSURE_HEAD_SQL = (
 )
 
 
-def append_steps(links: list[tuple[ChainEntry, models.Model]]) -> list:
+def append_steps(links: list[tuple[ChainEntry, models.Model]], *, head_exists=False) -> list:
     """`append` for several records, as steps for `config.statements.run` (one round trip).
 
-    On PostgreSQL all the links go in one statement; elsewhere each step calls `append`.
+    On PostgreSQL all the links go in one statement, after one that creates the head
+    unless the caller has just read that it exists; elsewhere each step calls `append`.
     """
     from config.statements import Statement
 
@@ -215,10 +216,12 @@ def append_steps(links: list[tuple[ChainEntry, models.Model]]) -> list:
         assert chain_key(entry.organization_id) == key, "one organization per call"
         one = _append_params(entry, payload(entry, record), key)
         params.update((f"{name}{i}", value) for name, value in one.items() if name != "key")
-    return [
-        Statement(_ENSURE_HEAD_SQL, [key, GENESIS_HASH, GENESIS_HASH], prepare=True),
-        Statement(_append_many_sql(len(links)), params, prepare=True),
-    ]
+    steps = [Statement(_append_many_sql(len(links)), params, prepare=True)]
+    if not head_exists:
+        steps.insert(
+            0, Statement(_ENSURE_HEAD_SQL, [key, GENESIS_HASH, GENESIS_HASH], prepare=True)
+        )
+    return steps
 
 
 def append(entry: ChainEntry, record: models.Model) -> ChainEntry:

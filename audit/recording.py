@@ -16,7 +16,7 @@ from simple_history.signals import post_create_historical_record, pre_create_his
 from audit import chain
 from audit.context import current_actor, process_actor
 from audit.history import ChildrenHistoryBase, HistoryBase
-from audit.models import ChainEntry, TransitionLog
+from audit.models import ChainEntry, ChainHead, TransitionLog
 from config.statements import Statement, Step, insert, next_id, quote
 from workflow.models import Measure
 
@@ -247,18 +247,24 @@ def transition_log_chain(sender, instance, created, raw=False, **kwargs):
 
 
 def version_prefetch(model, pk: int) -> Statement:
-    """The item's last version's children and fresh ids for its next version and transition.
+    """The item's last version's children, fresh ids for its next version and transition,
+    and whether its organization's chain has begun.
 
     A transition changes no child, so its version carries the previous snapshot instead of
     reading the children again.
     """
     history = model.audited_history.history_model
     table = quote(history._meta.db_table)
+    last = (
+        f"(SELECT h.{{column}} FROM {table} h WHERE h.id = %(pk)s"
+        " ORDER BY h.history_date DESC, h.history_id DESC LIMIT 1)"
+    )
     return Statement(
-        f"SELECT (SELECT h.history_children FROM {table} h WHERE h.id = %s"
-        " ORDER BY h.history_date DESC, h.history_id DESC LIMIT 1),"
-        f" {next_id(history)}, {next_id(TransitionLog)}",
-        [pk],
+        f"SELECT {last.format(column='history_children')},"
+        f" {next_id(history)}, {next_id(TransitionLog)},"
+        f" EXISTS(SELECT 1 FROM {quote(ChainHead._meta.db_table)} c"
+        f" WHERE c.key = COALESCE({last.format(column='history_organization_id')}, 0))",
+        {"pk": pk},
         rows=True,
         prepare=True,
     )
@@ -277,11 +283,12 @@ def transition_recorded(
 
     `prefetched` is the row of `version_prefetch`; `log` must carry the id it gave.
     """
-    children, history_id, _log_id = prefetched
+    children, history_id, _log_id, chain_begun = prefetched
     if isinstance(children, str):
         children = json.loads(children)
     if children is None:  # an item without a version yet: read its children once
         children = children_snapshot(item)
+        chain_begun = False  # nor was its organization read from a version
     context = current_actor()
     request = getattr(HistoricalRecords.context, "request", None)
     history_model = type(item).audited_history.history_model
@@ -304,4 +311,4 @@ def transition_recorded(
         (_version_entry(row, item._meta.label_lower, item.pk, subject), row),
         (_transition_entry(log), log),
     ]
-    return [insert([row]), insert([log]), *chain.append_steps(links)]
+    return [insert([row]), insert([log]), *chain.append_steps(links, head_exists=chain_begun)]
