@@ -6,7 +6,7 @@ from django.db import connection, transaction
 
 from approvals.models import Role
 from approvals.services import transition_perform
-from audit.chain import head_for, verify
+from audit.chain import head_for, tracked_record_models, verify
 from audit.models import GENESIS_HASH, ChainEntry, ChainHead, ChainVerification, TransitionLog
 from tests.factories import MeasureFactory, MembershipFactory, OrganizationFactory
 from workflow.models import Action, Measure, MeasureMethod
@@ -285,3 +285,25 @@ def test_a_version_written_before_its_children_is_completed_and_still_chained():
     assert (
         head_for(measure.organization_id) == ChainHead.objects.get(key=measure.organization_id).hash
     )
+
+
+def test_a_transition_on_an_item_without_versions_starts_its_chain_and_snapshot():
+    # given a measure whose rows were written without history (an organization's first
+    # tracked write is this transition: no chain head yet)
+    measure, head, _ = _measure_with_people()
+    org_id = measure.organization_id
+    for model in tracked_record_models():
+        if model is not TransitionLog:
+            model.objects.filter(history_organization_id=org_id).delete()
+    ChainEntry.objects.filter(organization_id=org_id).delete()
+    ChainHead.objects.filter(key=org_id).delete()
+
+    # when
+    transition_perform(item=measure, action=Action.SUBMIT, actor=head)
+
+    # then the version holds the children read now, and the chain starts at #1
+    version = Measure.history.model.objects.get(id=measure.pk)
+    assert [m["text"] for m in version.history_children["methods"]] == ["ประชุม", "ประกาศ"]
+    result = verify(org_id)
+    assert result.ok, result.problem
+    assert result.head_seq == 2  # the version and the transition record
