@@ -126,48 +126,54 @@ def notifications_write(
     drafts = [d for d in drafts if d.user_id in people]
     now = timezone.now()
     notifications = Notification.objects.bulk_create(
-        [
-            Notification(
-                user_id=d.user_id,
-                organization_id=d.organization_id,
-                kind=d.kind,
-                action=d.action,
-                measure_id=d.measure_id,
-                result_report_id=d.result_report_id,
-                transition_log_id=d.transition_log_id,
-                title=d.title[:300],
-                title_en=d.title_en[:300],
-                body=d.body,
-                url=d.url,
-                dedupe_key=d.dedupe_key,
-                digest_pending=bool(people[d.user_id].email)
-                and people[d.user_id].email_mode == EmailMode.DIGEST,
-                created_at=now,
-            )
-            for d in drafts
-        ]
+        [_entry(d, people[d.user_id], now) for d in drafts]
     )
     messages = OutboxMessage.objects.bulk_create(
-        [
-            OutboxMessage(
-                idempotency_key=f"{n.dedupe_key or f'notification:{n.pk}'}:email",
-                kind=n.kind,
-                organization_id=n.organization_id,
-                recipient_id=n.user_id,
-                to_address=people[n.user_id].email,
-                notification=n,
-                transition_log_id=n.transition_log_id,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            for n in notifications
-            if people[n.user_id].email and people[n.user_id].email_mode == EmailMode.IMMEDIATE
-        ]
+        [m for n in notifications if (m := _email(n, people[n.user_id], now))]
     )
     ids = [m.pk for m in messages]
     if ids:
         outbox_dispatch_on_commit(ids)
     return ids
+
+
+def _entry(d: Draft, contact: Contact, now, pk: int | None = None) -> Notification:
+    """The inbox entry of a draft; it waits for a digest if the person chose one."""
+    return Notification(
+        id=pk,
+        user_id=d.user_id,
+        organization_id=d.organization_id,
+        kind=d.kind,
+        action=d.action,
+        measure_id=d.measure_id,
+        result_report_id=d.result_report_id,
+        transition_log_id=d.transition_log_id,
+        title=d.title[:300],
+        title_en=d.title_en[:300],
+        body=d.body,
+        url=d.url,
+        dedupe_key=d.dedupe_key,
+        digest_pending=bool(contact.email) and contact.email_mode == EmailMode.DIGEST,
+        created_at=now,
+    )
+
+
+def _email(n: Notification, contact: Contact, now, pk: int | None = None):
+    """The e-mail of an inbox entry, for a person who wants each one at an address; else None."""
+    if not contact.email or contact.email_mode != EmailMode.IMMEDIATE:
+        return None
+    return OutboxMessage(
+        id=pk,
+        idempotency_key=f"{n.dedupe_key or f'notification:{n.pk}'}:email",
+        kind=n.kind,
+        organization_id=n.organization_id,
+        recipient_id=n.user_id,
+        to_address=contact.email,
+        notification_id=n.pk,
+        transition_log_id=n.transition_log_id,
+        next_attempt_at=now,
+        created_at=now,
+    )
 
 
 def outbox_dispatch_on_commit(message_ids: list[int]) -> None:
@@ -319,41 +325,23 @@ def transition_notifications(
     notifications, messages = [], []
     for user_id, email, mode, number, measure_title, round_name, note_id, message_id in recipients:
         label = _label(number, measure_title, round_name)
-        body = label + (f"\nความเห็น / Comment: {log.comment}" if log.comment else "")
-        dedupe_key = f"transition:{log.pk}:{user_id}"
-        notifications.append(
-            Notification(
-                id=note_id,
-                user_id=user_id,
-                organization_id=log.organization_id,
-                kind=NotificationKind.TRANSITION,
-                action=action.value,
-                measure_id=log.measure_id,
-                result_report_id=log.result_report_id,
-                transition_log_id=log.pk,
-                title=f"{title}: {label}"[:300],
-                title_en=f"{title_en}: {label}"[:300],
-                body=body,
-                url=url,
-                dedupe_key=dedupe_key,
-                digest_pending=bool(email) and mode == EmailMode.DIGEST,
-                created_at=now,
-            )
+        draft = Draft(
+            user_id=user_id,
+            organization_id=log.organization_id,
+            kind=NotificationKind.TRANSITION,
+            action=action.value,
+            title=f"{title}: {label}",
+            title_en=f"{title_en}: {label}",
+            body=label + (f"\nความเห็น / Comment: {log.comment}" if log.comment else ""),
+            url=url,
+            measure_id=log.measure_id,
+            result_report_id=log.result_report_id,
+            transition_log_id=log.pk,
+            dedupe_key=f"transition:{log.pk}:{user_id}",
         )
-        if email and mode == EmailMode.IMMEDIATE:
-            messages.append(
-                OutboxMessage(
-                    id=message_id,
-                    idempotency_key=f"{dedupe_key}:email",
-                    kind=NotificationKind.TRANSITION,
-                    organization_id=log.organization_id,
-                    recipient_id=user_id,
-                    to_address=email,
-                    notification_id=note_id,
-                    transition_log_id=log.pk,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
+        contact = Contact(user_id, email or "", mode)
+        notifications.append(entry := _entry(draft, contact, now, note_id))
+        if message := _email(entry, contact, now, message_id):
+            messages.append(message)
     statements = [insert(notifications)] + ([insert(messages)] if messages else [])
     return statements, [m.id for m in messages]
