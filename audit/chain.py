@@ -115,38 +115,13 @@ def enabled() -> bool:
     return getattr(settings, "AUDIT_CHAIN_ENABLED", True)
 
 
-# One statement: advance the head (created at the organization's first link) and insert
-# the entry that links to it; the head's row lock orders one organization's appends.
-_APPEND_SQL = """
-WITH head AS (
-    INSERT INTO audit_chainhead AS h (key, seq, prev_hash, hash)
-    VALUES (%(key)s, 1, %(genesis)s::text,
-            encode(sha256(convert_to(%(genesis)s::text || %(text)s::text, 'UTF8')), 'hex'))
-    ON CONFLICT (key) DO UPDATE
-       SET seq = h.seq + 1,
-           prev_hash = h.hash,
-           hash = encode(sha256(convert_to(h.hash || %(text)s::text, 'UTF8')), 'hex')
-    RETURNING seq, prev_hash, hash
-)
-INSERT INTO audit_chainentry (
-    organization_id, seq, prev_hash, hash, record_model, record_pk, created_at, actor_id,
-    system_actor, action, reason, subject_model, subject_pk, measure_id, result_report_id
-)
-SELECT %(organization)s, head.seq, head.prev_hash, head.hash, %(record_model)s, %(record_pk)s,
-       %(created_at)s, %(actor)s, %(system_actor)s, %(action)s, %(reason)s, %(subject_model)s,
-       %(subject_pk)s, %(measure)s, %(result_report)s
-  FROM head
-RETURNING id, seq, prev_hash, hash
-"""
-
-
 def _head_ensure(key: int) -> None:
     ChainHead.objects.bulk_create([ChainHead(key=key)], ignore_conflicts=True)
 
 
-def _append_params(entry: ChainEntry, text: str, key: int) -> dict:
+def _link_params(entry: ChainEntry, text: str) -> dict:
     return {
-        "key": key, "genesis": GENESIS_HASH, "text": text,
+        "text": text,
         "organization": entry.organization_id, "record_model": entry.record_model,
         "record_pk": entry.record_pk, "created_at": entry.created_at, "actor": entry.actor_id,
         "system_actor": entry.system_actor, "action": entry.action, "reason": entry.reason,
@@ -170,7 +145,8 @@ _ENTRY_VALUES = (  # typed: the rows are a UNION, which leaves bare parameters a
 
 @functools.lru_cache(maxsize=8)
 def _append_many_sql(count: int) -> str:
-    """Append `count` links in one statement: lock the head, hash link after link, move it.
+    """Append `count` links in one statement: lock the head, hash link after link, move it;
+    returns each new entry's id, seq, prev_hash and hash.
 
     The head must exist (`_ENSURE_HEAD_SQL` before it in the same round trip).
     """
@@ -189,7 +165,10 @@ def _append_many_sql(count: int) -> str:
         f" hash = {prev}.hash FROM {prev} WHERE c.key = %(key)s)"
     )
     rows = " UNION ALL ".join(f"SELECT {_ENTRY_VALUES.format(i=i)} FROM l{i}" for i in range(count))
-    return f"WITH {', '.join(links)} INSERT INTO audit_chainentry ({_ENTRY_COLUMNS}) {rows}"
+    return (
+        f"WITH {', '.join(links)} INSERT INTO audit_chainentry ({_ENTRY_COLUMNS}) {rows}"
+        " RETURNING id, seq, prev_hash, hash"
+    )
 
 
 _ENSURE_HEAD_SQL = (
@@ -201,8 +180,9 @@ _ENSURE_HEAD_SQL = (
 def append_steps(links: list[tuple[ChainEntry, models.Model]], *, head_exists=False) -> list:
     """`append` for several records, as steps for `config.statements.run` (one round trip).
 
-    On PostgreSQL all the links go in one statement, after one that creates the head
-    unless the caller has just read that it exists; elsewhere each step calls `append`.
+    On PostgreSQL all the links go in one statement (its rows: the new entries), after
+    one that creates the head unless the caller has just read that it exists; elsewhere
+    each step calls `append`.
     """
     from config.statements import Statement
 
@@ -214,9 +194,9 @@ def append_steps(links: list[tuple[ChainEntry, models.Model]], *, head_exists=Fa
     params: dict = {"key": key}
     for i, (entry, record) in enumerate(links):
         assert chain_key(entry.organization_id) == key, "one organization per call"
-        one = _append_params(entry, payload(entry, record), key)
-        params.update((f"{name}{i}", value) for name, value in one.items() if name != "key")
-    steps = [Statement(_append_many_sql(len(links)), params, prepare=True)]
+        one = _link_params(entry, payload(entry, record))
+        params.update((f"{name}{i}", value) for name, value in one.items())
+    steps = [Statement(_append_many_sql(len(links)), params, rows=True, prepare=True)]
     if not head_exists:
         steps.insert(
             0, Statement(_ENSURE_HEAD_SQL, [key, GENESIS_HASH, GENESIS_HASH], prepare=True)
@@ -227,22 +207,18 @@ def append_steps(links: list[tuple[ChainEntry, models.Model]], *, head_exists=Fa
 def append(entry: ChainEntry, record: models.Model) -> ChainEntry:
     """Add `record` to its organization's chain, inside the caller's transaction.
 
-    The head row's lock (taken by the upsert) is held until commit, which orders the
-    appends of one organization and leaves other organizations free. On PostgreSQL the
-    whole append is one statement.
+    The head row's lock is held until commit, which orders the appends of one
+    organization and leaves other organizations free. On PostgreSQL the append is
+    `append_steps` for one record: one round trip.
     """
+    if connection.vendor == "postgresql":
+        from config import statements
+
+        *_, rows = statements.run(append_steps([(entry, record)]))
+        entry.pk, entry.seq, entry.prev_hash, entry.hash = rows[0]
+        return entry
     text = payload(entry, record)
     key = chain_key(entry.organization_id)
-    if connection.vendor == "postgresql":
-        params = _append_params(entry, text, key)
-        import psycopg
-
-        connection.ensure_connection()
-        # server-side binding: the statement is planned once per connection, not per call
-        with psycopg.Cursor(connection.connection) as cursor:
-            row = cursor.execute(_APPEND_SQL, params, prepare=True).fetchone()
-        entry.pk, entry.seq, entry.prev_hash, entry.hash = row
-        return entry
     if not connection.in_atomic_block:
         with transaction.atomic():
             return append(entry, record)
