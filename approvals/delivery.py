@@ -313,33 +313,44 @@ def _record(
         "error": error[:2000],
         "worker": worker[:200],
     }
-    # The attempt row last: once it is there, the whole outcome (address health too) is.
-    if connection.vendor == "postgresql":
+    if not _mailbox_affected(message, outcome):
+        _outcome_write(message.pk, token, fields, attempt)
+        return
+    # The address's count and the outcome in one transaction: a worker dying between them
+    # would otherwise count the failure again when the message is tried after its lease.
+    with transaction.atomic():
         _mailbox_note(message, outcome, error, now)
-        _record_together(message.pk, token, fields, attempt)
-    else:
-        # The status first, on its own: it is what keeps a sent message from being
-        # sent again. A crash right after it loses only the attempt row.
-        OutboxMessage.objects.filter(pk=message.pk, claim_token=token).update(**fields)
-        _mailbox_note(message, outcome, error, now)
-        DeliveryAttempt.objects.create(**attempt)
+        _outcome_write(message.pk, token, fields, attempt)
+
+
+def _mailbox_affected(message: OutboxMessage, outcome: DeliveryStatus) -> bool:
+    return outcome == DeliveryStatus.GIVEN_UP or (
+        outcome == DeliveryStatus.SENT and bool(getattr(message, "mailbox_failures", 0))
+    )
 
 
 def _mailbox_note(message: OutboxMessage, outcome: DeliveryStatus, error: str, now) -> None:
     """A message given up counts against its address; one sent heals it."""
     if outcome == DeliveryStatus.GIVEN_UP:
         mailbox_failure_record(address=message.to_address, error=error)
-    elif outcome == DeliveryStatus.SENT and getattr(message, "mailbox_failures", 0):
+    elif outcome == DeliveryStatus.SENT:
         MailboxHealth.objects.filter(address=message.to_address.lower()).update(
             consecutive_failures=0, last_sent_at=now
         )
 
 
-def _record_together(pk: int, token: str, fields: dict, attempt: dict) -> None:
-    """The outcome and its attempt row in one statement: one round trip, both or neither.
+def _outcome_write(pk: int, token: str, fields: dict, attempt: dict) -> None:
+    """The message's outcome and its attempt row.
 
     The attempt is recorded even when the claim was lost meanwhile (it was tried).
+    On PostgreSQL both go in one statement (one round trip, both or neither). On SQLite
+    the status goes first, on its own: it is what keeps a sent message from being sent
+    again; a crash right after it loses only the attempt row.
     """
+    if connection.vendor != "postgresql":
+        OutboxMessage.objects.filter(pk=pk, claim_token=token).update(**fields)
+        DeliveryAttempt.objects.create(**attempt)
+        return
     quote = connection.ops.quote_name
     outbox, attempts = OutboxMessage._meta.db_table, DeliveryAttempt._meta.db_table
     assignments = ", ".join(f"{quote(name)} = %s" for name in fields)

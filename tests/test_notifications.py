@@ -289,6 +289,37 @@ def test_outbox_send_backs_off_on_temporary_refusals_then_gives_up(team, setting
     assert health in selectors.mailboxes_failing()
 
 
+def test_a_failure_is_counted_against_its_address_once_even_if_the_worker_dies_recording_it(
+    team, refusing_smtp, monkeypatch
+):
+    # given an address refused for good, and a worker that dies writing the outcome
+    refusing_smtp.handler.refuse = "550 5.1.1 No such user"
+    measure, people = team
+    transition_perform(item=measure, action=Action.SUBMIT, actor=people["head"])
+    message = OutboxMessage.objects.order_by("pk").first()
+
+    def worker_killed(*args, **kwargs):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(delivery, "_outcome_write", worker_killed)
+    with pytest.raises(SystemExit):
+        delivery.outbox_send(message_id=message.pk)
+    assert not MailboxHealth.objects.filter(address=message.to_address.lower()).exists()
+
+    # when the message is tried again once its lease ran out
+    monkeypatch.undo()
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        claimed_until=timezone.now() - dt.timedelta(seconds=1)
+    )
+    result = delivery.outbox_send(message_id=message.pk)
+
+    # then its address counts one failure, with the one recorded outcome
+    assert result.outcome == delivery.Outcome.GIVEN_UP
+    health = MailboxHealth.objects.get(address=message.to_address.lower())
+    assert (health.consecutive_failures, health.total_failures) == (1, 1)
+    assert list(message.delivery_attempts.values_list("outcome", flat=True)) == ["given_up"]
+
+
 def test_mailbox_is_disabled_after_repeated_failures_and_healed_by_a_success(settings):
     # given
     settings.NOTIFY_MAILBOX_DISABLE_AFTER = 2
