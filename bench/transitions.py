@@ -11,6 +11,15 @@ and drops it at the end. On the same measures it times:
   * a plain ORM `save(update_fields=["state"])` per row (no history, autocommit);
 in one process and in two processes on disjoint rows (medians of --repeat runs), the SQL
 queries one transition costs, and last the ratio full / plain in one process.
+
+For scale, in the same run and one process, three reference stacks that do less:
+  * lock only: the row read FOR UPDATE and its state saved in one transaction, nothing
+    recorded (the least any transition that locks its item costs through the ORM);
+  * naive: the stack of ../shared/NOTES.md on tables of its own made for the run: a
+    django-fsm-2 transition on the instance in hand, saved, with its simple-history row and
+    a transition-log row, in one transaction; no lock, no permission check, no chain;
+  * naive + Celery: the same and `transaction.on_commit` sending a task to Redis (only with
+    REDIS_URL set; the queue is emptied at the end).
 """
 
 from __future__ import annotations
@@ -88,7 +97,12 @@ def _world(rows: int) -> dict:
         ResultItem.objects.create(report=report, position=1, text="ผล")
         ids.append(measure.pk)
         report_ids.append(report.pk)
-    return {"heads": heads, "measure": ids, "report": report_ids}
+    return {
+        "organization": organization.pk,
+        "heads": heads,
+        "measure": ids,
+        "report": report_ids,
+    }
 
 
 def _model(kind: str):
@@ -130,6 +144,113 @@ def _plain(kind: str, ids: list[int], cycles: int) -> tuple[int, float]:
                 item.save(update_fields=["state"])
                 count += 1
     return count, time.perf_counter() - started
+
+
+def _lock_only(kind: str, ids: list[int], cycles: int) -> tuple[int, float]:
+    """Lock the row, save its state, commit: no history, no record, no check."""
+    from django.db import transaction
+
+    model = _model(kind)
+    count = 0
+    started = time.perf_counter()
+    for _ in range(cycles):
+        for state in ("submitted", "drafted"):
+            for pk in ids:
+                with transaction.atomic():
+                    item = model.objects.select_for_update().only("pk", "state").get(pk=pk)
+                    item.__dict__["state"] = state
+                    item.skip_history_when_saving = True
+                    item.save(update_fields=["state"])
+                count += 1
+    return count, time.perf_counter() - started
+
+
+def _naive_models():
+    """The naive stack's own tables (an item with django-fsm-2 and simple-history, a log)."""
+    from django.conf import settings
+    from django.db import connection, models
+    from django_fsm import FSMField, transition
+    from simple_history.models import HistoricalRecords
+
+    class BenchNaiveItem(models.Model):
+        state = FSMField(default="drafted", protected=True)
+        title = models.CharField(max_length=200)
+        organization = models.ForeignKey("workflow.Organization", on_delete=models.CASCADE)
+        updated_at = models.DateTimeField(auto_now=True)
+        history = HistoricalRecords()
+
+        class Meta:
+            app_label = "workflow"
+
+        def __str__(self):
+            return self.title
+
+        @transition(field=state, source="drafted", target="submitted")
+        def submit(self):
+            pass
+
+        @transition(field=state, source="submitted", target="drafted")
+        def withdraw(self):
+            pass
+
+    class BenchNaiveLog(models.Model):
+        item = models.ForeignKey(BenchNaiveItem, on_delete=models.CASCADE)
+        action = models.CharField(max_length=20)
+        source_state = models.CharField(max_length=20)
+        target_state = models.CharField(max_length=20)
+        actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+        comment = models.TextField(blank=True)
+        created_at = models.DateTimeField(auto_now_add=True)
+
+        class Meta:
+            app_label = "workflow"
+
+        def __str__(self):
+            return self.action
+
+    with connection.schema_editor() as editor:
+        for model in (BenchNaiveItem, BenchNaiveItem.history.model, BenchNaiveLog):
+            editor.create_model(model)
+    return BenchNaiveItem, BenchNaiveLog
+
+
+_NAIVE_QUEUE = "bench-naive"
+
+
+def _naive(items, log_model, actor, cycles: int, celery: bool) -> tuple[int, float]:
+    """The naive stack: FSM method, save (simple-history adds its row), a log row."""
+    from django.db import transaction
+
+    from config.celery import app
+
+    count = 0
+    started = time.perf_counter()
+    for _ in range(cycles):
+        for action in ("submit", "withdraw"):
+            for item in items:
+                with transaction.atomic():
+                    source = item.state
+                    getattr(item, action)()
+                    item.save()
+                    log_model.objects.create(
+                        item=item, action=action, source_state=source,
+                        target_state=item.state, actor=actor,
+                    )  # fmt: skip
+                    if celery:
+                        transaction.on_commit(
+                            lambda pk=item.pk: app.send_task(
+                                "bench.naive", args=[pk], queue=_NAIVE_QUEUE
+                            )
+                        )
+                count += 1
+    return count, time.perf_counter() - started
+
+
+def _naive_queue_empty() -> None:
+    from config.celery import app
+
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(_NAIVE_QUEUE)
 
 
 def _child(how: str, kind: str, ids, head_id, cycles, queue) -> None:
@@ -205,15 +326,36 @@ def main() -> None:
         world = _world(args.rows)
         kind, ids, heads = args.kind, world[args.kind], world["heads"]
         halves = [ids[0::2], ids[1::2]]
+        from django.conf import settings
+        from django.contrib.auth import get_user_model
+
+        item_model, log_model = _naive_models()
+        naive_items = [
+            item_model.objects.create(title=f"มาตรการที่ {n}", organization_id=world["organization"])
+            for n in range(1, len(ids) + 1)
+        ]
+        actor = get_user_model().objects.get(pk=heads[0])
+        celery = bool(settings.REDIS_URL)
         _full(kind, ids[:20], heads[0], 1)  # warm up
+        _naive(naive_items[:20], log_model, actor, 1, celery)
         full, plain, full2, plain2 = [], [], [], []
+        lock, naive, naive_celery = [], [], []
         for _ in range(args.repeat):
             count, seconds = _full(kind, ids, heads[0], args.cycles)
             full.append(count / seconds)
             count, seconds = _plain(kind, ids, args.cycles)
             plain.append(count / seconds)
+            count, seconds = _lock_only(kind, ids, args.cycles)
+            lock.append(count / seconds)
+            count, seconds = _naive(naive_items, log_model, actor, args.cycles, False)
+            naive.append(count / seconds)
+            if celery:
+                count, seconds = _naive(naive_items, log_model, actor, args.cycles, True)
+                naive_celery.append(count / seconds)
             full2.append(_two_processes("full", kind, halves, heads, args.cycles))
             plain2.append(_two_processes("plain", kind, halves, heads, args.cycles))
+        if celery:
+            _naive_queue_empty()
         queries = _queries_per_transition(kind, ids, heads[0])
         full_rate, plain_rate = statistics.median(full), statistics.median(plain)
         print(f"{kind} rows: {len(ids)}, transitions per run: {len(ids) * 2 * args.cycles}")
@@ -221,6 +363,14 @@ def main() -> None:
         print(f"full transition, 2 processes: {statistics.median(full2):8.0f} /s")
         print(f"plain ORM save, 1 process:   {plain_rate:8.0f} /s")
         print(f"plain ORM save, 2 processes:  {statistics.median(plain2):8.0f} /s")
+        print("for scale, one process, with their ratio to the plain save:")
+        references = [("lock only", lock), ("naive", naive), ("naive + Celery", naive_celery)]
+        for name, rates in references:
+            if rates:
+                rate = statistics.median(rates)
+                print(f"  {name + ':':<16}{rate:8.0f} /s  ratio {rate / plain_rate:.2f}")
+        if not celery:
+            print("  naive + Celery: not run (set REDIS_URL)")
         print(
             "queries per transition (BEGIN and COMMIT included): "
             + ", ".join(f"{k} {v}" for k, v in queries.items())
