@@ -20,6 +20,8 @@ For scale, in the same run and one process, three reference stacks that do less:
     a transition-log row, in one transaction; no lock, no permission check, no chain;
   * naive + Celery: the same and `transaction.on_commit` sending a task to Redis (only with
     REDIS_URL set; the queue is emptied at the end).
+and how much of one transition is spent waiting on the database (its queries and COMMIT,
+timed around the driver calls): the ratio the transition could reach with no Python at all.
 """
 
 from __future__ import annotations
@@ -284,6 +286,43 @@ def _two_processes(how: str, kind: str, halves, heads, cycles) -> float:
     return total / (time.perf_counter() - started)
 
 
+def _database_time(kind: str, ids: list[int], head_id: int) -> tuple[float, float]:
+    """(ms per transition spent waiting on the database, ms per transition in all).
+
+    Times each query (the driver sends BEGIN with the first) and the COMMIT around the
+    driver calls; the rest is Python. The database part alone bounds the ratio.
+    """
+    from django.db import connection
+
+    waited = 0.0
+
+    def timed(execute, sql, params, many, context):
+        nonlocal waited
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            waited += time.perf_counter() - started
+
+    commit = connection._commit
+
+    def timed_commit():
+        nonlocal waited
+        started = time.perf_counter()
+        try:
+            return commit()
+        finally:
+            waited += time.perf_counter() - started
+
+    connection._commit = timed_commit  # the instance's own attribute, removed below
+    try:
+        with connection.execute_wrapper(timed):
+            count, seconds = _full(kind, ids, head_id, 1)
+    finally:
+        del connection._commit
+    return waited / count * 1000, seconds / count * 1000
+
+
 def _queries_per_transition(kind, ids, head_id) -> dict[str, int]:
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -357,6 +396,9 @@ def main() -> None:
         if celery:
             _naive_queue_empty()
         queries = _queries_per_transition(kind, ids, heads[0])
+        timings = [_database_time(kind, ids, heads[0]) for _ in range(args.repeat)]
+        database_ms = statistics.median(t[0] for t in timings)
+        transition_ms = statistics.median(t[1] for t in timings)
         full_rate, plain_rate = statistics.median(full), statistics.median(plain)
         print(f"{kind} rows: {len(ids)}, transitions per run: {len(ids) * 2 * args.cycles}")
         print(f"full transition, 1 process:  {full_rate:8.0f} /s")
@@ -371,6 +413,11 @@ def main() -> None:
                 print(f"  {name + ':':<16}{rate:8.0f} /s  ratio {rate / plain_rate:.2f}")
         if not celery:
             print("  naive + Celery: not run (set REDIS_URL)")
+        print(
+            f"database time per transition (its queries and COMMIT): {database_ms:.2f} ms"
+            f" of {transition_ms:.2f} ms; with no Python at all the ratio would be at most"
+            f" {1000 / database_ms / plain_rate:.2f}"
+        )
         print(
             "queries per transition (BEGIN and COMMIT included): "
             + ", ".join(f"{k} {v}" for k, v in queries.items())
