@@ -296,27 +296,20 @@ def _database_time(kind: str, ids: list[int], head_id: int) -> tuple[float, floa
 
     waited = 0.0
 
-    def timed(execute, sql, params, many, context):
-        nonlocal waited
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            waited += time.perf_counter() - started
+    def timed(call):
+        def call_timed(*args):
+            nonlocal waited
+            started = time.perf_counter()
+            try:
+                return call(*args)
+            finally:
+                waited += time.perf_counter() - started
 
-    commit = connection._commit
+        return call_timed
 
-    def timed_commit():
-        nonlocal waited
-        started = time.perf_counter()
-        try:
-            return commit()
-        finally:
-            waited += time.perf_counter() - started
-
-    connection._commit = timed_commit  # the instance's own attribute, removed below
+    connection._commit = timed(connection._commit)  # the instance's own, removed below
     try:
-        with connection.execute_wrapper(timed):
+        with connection.execute_wrapper(lambda execute, *args: timed(execute)(*args)):
             count, seconds = _full(kind, ids, head_id, 1)
     finally:
         del connection._commit
@@ -355,6 +348,8 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     _setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -365,9 +360,6 @@ def main() -> None:
         world = _world(args.rows)
         kind, ids, heads = args.kind, world[args.kind], world["heads"]
         halves = [ids[0::2], ids[1::2]]
-        from django.conf import settings
-        from django.contrib.auth import get_user_model
-
         item_model, log_model = _naive_models()
         naive_items = [
             item_model.objects.create(title=f"มาตรการที่ {n}", organization_id=world["organization"])
