@@ -31,14 +31,41 @@ class LineChange:
     new_text: str | None
 
 
+@dataclass(frozen=True)
+class ListChanges:
+    """The changes of one ordered list (`methods`, `items` …), as a page iterates them."""
+
+    name: str
+    changes: list[LineChange]
+
+
+@dataclass(frozen=True)
+class SetChanges:
+    name: str
+    added: list[str]
+    removed: list[str]
+
+
 @dataclass
 class VersionDiff:
+    """`lists` and `sets` are keyed by the list's name for the API; pages iterate
+    `list_changes` and `set_changes`, since a template looks a key up before a method
+    (a report's result lines are called `items`, which shadows `dict.items`)."""
+
     fields: list[FieldChange] = field(default_factory=list)
     lists: dict[str, list[LineChange]] = field(default_factory=dict)
     sets: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.fields or self.lists or self.sets)
+
+    @property
+    def list_changes(self) -> list[ListChanges]:
+        return [ListChanges(name, changes) for name, changes in self.lists.items()]
+
+    @property
+    def set_changes(self) -> list[SetChanges]:
+        return [SetChanges(name, added, removed) for name, (added, removed) in self.sets.items()]
 
 
 def fields_diff(old: dict | None, new: dict, ignore=META_FIELDS) -> list[FieldChange]:
