@@ -28,12 +28,13 @@ from config.api import ErrorSerializer, expected_version, with_etag
 from workflow.api.serializers import id_field, ids_field, version_field
 from workflow.api.views import IF_MATCH, visible
 from workflow.models import Action, Measure, Organization, ResultReport
+from workflow.text import TEXT_MAX_LENGTH
 
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 403, 404, 409)}
 
 
 class TransitionSerializer(serializers.Serializer):
-    comment = serializers.CharField(max_length=5000, allow_blank=True, required=False)
+    comment = serializers.CharField(max_length=TEXT_MAX_LENGTH, allow_blank=True, required=False)
     publish_at = serializers.DateTimeField(
         required=False, help_text="Publish only: a future moment schedules the publication."
     )
@@ -286,7 +287,7 @@ class DelegationCreateSerializer(serializers.Serializer):
     deputy = id_field()
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
-    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    reason = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True)
 
 
 @extend_schema(responses={200: DelegationSerializer, **ERRORS})

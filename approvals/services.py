@@ -29,6 +29,7 @@ from audit.models import TransitionLog
 from config import statements
 from workflow.models import Action, Division, Measure, Organization, ResultReport
 from workflow.services import publication_create
+from workflow.text import text_problem
 
 SCHEDULED_PUBLISHER = "scheduled-publisher"
 
@@ -70,7 +71,7 @@ def transition_perform(
         action = Action(action)
     except ValueError:
         raise TransitionNotAllowed() from None
-    comment = (comment or "").strip()
+    comment = _comment_checked(comment)
 
     model = type(item)
 
@@ -157,6 +158,14 @@ def transition_perform(
     return _retrying_on_sqlite_lock(perform)
 
 
+def _comment_checked(comment) -> str:
+    comment = (comment or "").strip()
+    problem = text_problem(comment)
+    if problem:
+        raise ValidationFailed({"comment": [problem]})
+    return comment
+
+
 def publication_schedule(
     *,
     item: Measure | ResultReport,
@@ -195,7 +204,7 @@ def publication_schedule(
             result_report=locked if is_report else None,
             publish_at=publish_at,
             scheduled_by=actor,
-            comment=(comment or "").strip(),
+            comment=_comment_checked(comment),
         )
         schedule._history_user = actor
         schedule.save()

@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.selectors import LogFilter
 
 MAX_ID = 2**63 - 1
+# The log's days: wide enough for any record, narrow enough that the day after the last one
+# (an inclusive `date_to` becomes the start of the next day) is still a date.
+LOG_DAYS = [MinValueValidator(dt.date(1900, 1, 1)), MaxValueValidator(dt.date(9998, 12, 31))]
 
 
 def _day_start(day: dt.date | None) -> dt.datetime | None:
@@ -20,8 +24,8 @@ def _day_start(day: dt.date | None) -> dt.datetime | None:
 
 
 class LogFilterForm(forms.Form):
-    date_from = forms.DateField(label=_("From"), required=False)
-    date_to = forms.DateField(label=_("To (inclusive)"), required=False)
+    date_from = forms.DateField(label=_("From"), required=False, validators=LOG_DAYS)
+    date_to = forms.DateField(label=_("To (inclusive)"), required=False, validators=LOG_DAYS)
     person = forms.IntegerField(
         label=_("Person (id)"), required=False, min_value=1, max_value=MAX_ID
     )
@@ -65,6 +69,12 @@ class AsOfForm(forms.Form):
     year = forms.IntegerField(
         label=_("Fiscal year (BE)"), required=False, min_value=2500, max_value=2700
     )
+
+    def clean_at(self):
+        at = self.cleaned_data.get("at")
+        for validator in LOG_DAYS if at else ():
+            validator(at.date())
+        return at
 
     def moment(self) -> dt.datetime:
         at = self.cleaned_data.get("at") or timezone.now()

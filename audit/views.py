@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from approvals.exceptions import ValidationFailed
 from audit import selectors
 from audit.access import audited_organization
 from audit.forms import AsOfForm, LogFilterForm, TimelineForm
@@ -75,7 +76,7 @@ def item_timeline(request, slug, kind, pk):
     organization = audited_organization(request.user, slug)
     form, entries, next_cursor = timeline_page(organization, kind, pk, request.GET)
     if entries is None:
-        return HttpResponseBadRequest(form.errors.as_json(), content_type="application/json")
+        return JsonResponse(ValidationFailed(form.errors).as_dict(), status=400)
     query = request.GET.copy()
     query.pop("after", None)
     return render(
@@ -118,7 +119,7 @@ def export_response(request, organization, fmt: str):
         raise Http404
     form = LogFilterForm(request.GET)
     if not form.is_valid():
-        return HttpResponseBadRequest(form.errors.as_json(), content_type="application/json")
+        return JsonResponse(ValidationFailed(form.errors).as_dict(), status=400)
     response = StreamingHttpResponse(
         selectors.log_export(form.log_filter(organization.pk), fmt),
         content_type=EXPORT_TYPES[fmt],

@@ -21,11 +21,12 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.http import Http404
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from approvals.exceptions import PreconditionRequired, ValidationFailed, WorkflowError
+from config.errors import API_ERRORS, RETRY_AFTER_SECONDS, database_unavailable
 
 # code, Thai, English for the errors DRF itself raises.
 _DRF_ERRORS = {
@@ -95,6 +96,10 @@ def exception_handler(exc, context):
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]: every error of the API becomes one JSON shape."""
     if isinstance(exc, WorkflowError):
         return Response(exc.as_dict(), status=exc.status)
+    if database_unavailable(exc):
+        response = Response(_body(*API_ERRORS[503]), status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if isinstance(exc, Http404 | ObjectDoesNotExist):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -125,6 +130,16 @@ def exception_handler(exc, context):
     fields = _fields_of(exc.detail) if isinstance(exc, exceptions.ValidationError) else None
     response.data = _body(code, message_th, message_en, fields)
     return response
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's parser, but JSON nested deeper than Python can recurse is a 400, not a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON nested too deeply.") from None
 
 
 class ErrorSerializer(serializers.Serializer):

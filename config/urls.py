@@ -26,3 +26,9 @@ urlpatterns = [
 
 # Uploaded files are never served from MEDIA_URL: evidence goes out only through views that
 # check who may see it, as downloads (workflow.uploads.evidence_response).
+
+# Every error no view answered: JSON under /api/, the site's page (Thai first) elsewhere.
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

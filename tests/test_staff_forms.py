@@ -61,7 +61,7 @@ def test_measure_form_shows_the_services_errors_on_the_form(world):
         },
     )  # fmt: skip
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # sent back with its errors
     assert not Measure.objects.exists()
     assert "errorlist" in response.content.decode()
 

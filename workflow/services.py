@@ -28,6 +28,7 @@ from workflow.models import (
     ResultItem,
     ResultReport,
 )
+from workflow.text import text_problem
 
 MAX_LIST_LENGTH = 200
 
@@ -101,6 +102,10 @@ def _texts_checked(errors: dict, field: str, texts, *, required: bool) -> list[s
     if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
         _errors_add(errors, field, _("Give a list of texts."))
         return None
+    problem = next(filter(None, map(text_problem, texts)), None)
+    if problem:
+        _errors_add(errors, field, problem)
+        return None
     cleaned = [thai.normalize_text(t).strip() for t in texts]
     if any(not t for t in cleaned):
         _errors_add(errors, field, _("An entry of the list is empty."))
@@ -143,7 +148,9 @@ def _measure_fields_check(
             .exists()
         ):
             _errors_add(errors, "number", _("Another measure of this year has this number."))
-    if title is not None and not thai.normalize_text(str(title)).strip():
+    if title is not None and text_problem(str(title)):
+        _errors_add(errors, "title", text_problem(str(title)))
+    elif title is not None and not thai.normalize_text(str(title)).strip():
         _errors_add(errors, "title", _("The title is empty."))
     for field, day in (("period_start", period_start), ("period_end", period_end)):
         if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
@@ -451,8 +458,8 @@ def evidence_add(*, report: ResultReport, actor, uploaded_file, title: str) -> E
         title = thai.normalize_text(str(title or "")).strip()
         if not title:
             _errors_add(errors, "title", _("Give the file a title."))
-        elif len(title) > 300:
-            _errors_add(errors, "title", _("The title is too long."))
+        elif text_problem(title, max_length=300):
+            _errors_add(errors, "title", text_problem(title, max_length=300))
         size = getattr(uploaded_file, "size", None) or 0
         content_type = None
         if size <= 0:

@@ -14,9 +14,10 @@ from workflow.models import (
     ReportingRound,
     ResultReport,
 )
+from workflow.text import TEXT_MAX_LENGTH
 
 MAX_ID = 2**31 - 1
-TEXT = {"max_length": 5000, "allow_blank": False}
+TEXT = {"max_length": TEXT_MAX_LENGTH, "allow_blank": False}
 
 
 def texts_field(**kwargs):

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO
 
 from workflow.importing.errors import ReportImportError
+from workflow.text import TEXT_MAX_LENGTH, unstorable_reason
 
 FORMATS = ("txt", "csv", "xlsx")
 _EXTENSIONS = {
@@ -24,6 +25,13 @@ _EXTENSIONS = {
 _ZIP_MAGIC = b"PK\x03\x04"
 # Enough of the header row to recognise it in any format and find the CSV delimiter.
 HEADER_MARK = "วิธีการ"
+# A sheet is read this far and this wide, whatever size it declares: a report has six
+# columns and a few hundred rows; a sheet claiming A1:XFD1048576 must not be padded out.
+XLSX_MAX_ROWS = 20_000
+XLSX_MAX_COLUMNS = 30
+# A cell holds at most a list of the longest texts (workflow.text): a 10 MB cell is refused
+# before it is split, normalised and checked text by text.
+CELL_MAX_LENGTH = TEXT_MAX_LENGTH * 200
 
 Source = str | os.PathLike | IO[bytes] | IO[str]
 
@@ -58,7 +66,29 @@ def table_read(source: Source, *, source_name: str | None = None) -> Table:
     else:
         text = _decode(data)
         rows = _text_rows(text) if fmt == "txt" else _csv_rows(text)
-    return Table(name=name, format=fmt, rows=tuple(rows))
+    table = Table(name=name, format=fmt, rows=tuple(rows))
+    _check_storable(table)
+    return table
+
+
+def _check_storable(table: Table) -> None:
+    """A cell the database cannot store (a NUL byte …) fails the file, naming where."""
+    for row in table.rows:
+        for column, cell in enumerate(row.cells, start=1):
+            if len(cell) > CELL_MAX_LENGTH:
+                raise table.error(
+                    f"คอลัมน์ที่ {column} ยาวเกิน {CELL_MAX_LENGTH:,} ตัวอักษร",
+                    f"column {column} is longer than {CELL_MAX_LENGTH:,} characters",
+                    line=row.line,
+                )
+            reason = unstorable_reason(cell)
+            if reason:
+                raise table.error(
+                    f"คอลัมน์ที่ {column} มีอักขระที่บันทึกไม่ได้ (อักขระควบคุม NUL หรืออักขระเสีย) "
+                    "กรุณาลบออกแล้วนำเข้าใหม่",
+                    f"column {column}: {reason}",
+                    line=row.line,
+                )
 
 
 def _load(source: Source) -> tuple[bytes, str]:
@@ -124,16 +154,34 @@ def _xlsx_rows(data: bytes) -> list[Row]:
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as error:
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, SyntaxError) as error:
+        # xml.etree's ParseError is a SyntaxError: a damaged part inside the archive
         raise ReportImportError(
             "อ่านไฟล์ XLSX ไม่ได้ (ไฟล์เสียหรือไม่ครบ)",
             f"cannot read the XLSX file (damaged or cut short: {error})",
         ) from error
     try:
         sheet = workbook.worksheets[0]
-        return [
-            Row(number, tuple("" if value is None else str(value) for value in values))
-            for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
-        ]
+        sheet.reset_dimensions()  # the declared size is not trusted: rows are read as stored
+        rows = []
+        # one column more than read, so that a row too wide is still seen as too wide
+        values_by_row = sheet.iter_rows(min_row=1, max_col=XLSX_MAX_COLUMNS + 1, values_only=True)
+        for number, values in enumerate(values_by_row, start=1):
+            if values.count(None) == len(values):
+                continue  # empty rows (and the gaps between stored rows) are left out
+            if number > XLSX_MAX_ROWS:
+                raise ReportImportError(
+                    f"แผ่นงานยาวเกิน {XLSX_MAX_ROWS:,} แถว ไม่ใช่รายงานมาตรการ",
+                    f"the sheet goes on past {XLSX_MAX_ROWS:,} rows; not a measures report",
+                    line=number,
+                    unit="row",
+                )
+            rows.append(Row(number, tuple("" if v is None else str(v) for v in values)))
+        return rows
+    except (SyntaxError, ValueError, KeyError, zipfile.BadZipFile, OSError) as error:
+        raise ReportImportError(
+            "อ่านไฟล์ XLSX ไม่ได้ (ข้อมูลในแผ่นงานเสียหาย)",
+            f"cannot read the XLSX file (the sheet's data is damaged: {error})",
+        ) from error
     finally:
         workbook.close()

@@ -21,6 +21,7 @@ from workflow.models import (
     ResultItem,
     ResultReport,
 )
+from workflow.text import TEXT_MAX_LENGTH
 
 # What a division cell may add after the name: `สำนักปลัด อบต.` is สำนักปลัด.
 _ORGANIZATION_SUFFIXES = ("องค์การบริหารส่วนตำบล", "อบต.", "อบต", "ทต.", "ทม.", "ทน.", "เทศบาล")
@@ -86,6 +87,7 @@ def report_import(
         Organization.objects.select_for_update().filter(pk=organization.pk).first()
         _check_numbers_free(report, organization, fiscal_year, error)
         _check_periods(report, fiscal_year, error)
+        _check_lengths(report, error)
         round_ = None
         if report.has_results:
             round_ = _round(organization, fiscal_year, reporting_round)
@@ -173,6 +175,21 @@ def _check_periods(report, fiscal_year, error) -> None:
                 f"the period {shown} of measure {parsed.number} lies outside fiscal year "
                 f"{fiscal_year.year} ({bounds})",
                 parsed.period_line or parsed.line,
+            )
+
+
+def _check_lengths(report, error) -> None:
+    """The same limit as the pages and the API (workflow.text) for every text of a measure."""
+    for parsed in report.measures:
+        texts = [parsed.title, *parsed.methods, *parsed.results, *parsed.recommendations]
+        longest = max(map(len, texts), default=0)
+        if longest > TEXT_MAX_LENGTH:
+            raise error(
+                f"ข้อความของมาตรการข้อ {parsed.number} ยาว {longest:,} ตัวอักษร "
+                f"เกินกำหนด {TEXT_MAX_LENGTH:,} ตัวอักษร",
+                f"a text of measure {parsed.number} is {longest:,} characters long, "
+                f"more than the {TEXT_MAX_LENGTH:,} allowed",
+                parsed.line,
             )
 
 

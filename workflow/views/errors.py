@@ -8,12 +8,15 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils.translation import get_language
 
-from approvals.exceptions import WorkflowError
+from approvals.exceptions import ValidationFailed, WorkflowError
 
 
 def workflow_error_message(error: WorkflowError) -> str:
-    """The error in the page's language (Thai unless English was chosen)."""
-    return error.message_en if (get_language() or "th").startswith("en") else error.message_th
+    """The error in the page's language (Thai unless English was chosen), with its reasons."""
+    message = error.message_en if (get_language() or "th").startswith("en") else error.message_th
+    if isinstance(error, ValidationFailed) and error.fields:
+        message += " " + " ".join(m for messages in error.fields.values() for m in messages)
+    return message
 
 
 def handles_workflow_errors(view):

@@ -168,6 +168,11 @@ def evidence_download(request, pk: int):
     return evidence_response(evidence)
 
 
+def _form_status(form) -> int:
+    """400 for a form sent back with its errors, so that no client takes it for a success."""
+    return 400 if form.is_bound and form.errors else 200
+
+
 def _with_service_errors(form, error: ValidationFailed) -> None:
     """Put the service's field errors on the form; lists (methods, items …) go on top."""
     for field, errors in error.fields.items():
@@ -214,8 +219,9 @@ def measure_create(request):
             messages.success(request, _("The measure was drafted."))
             return redirect("workflow:measure-detail", pk=measure.pk)
     return render(
-        request, "workflow/measure_form.html", {"form": form, "methods": methods, "item": None}
-    )
+        request, "workflow/measure_form.html", {"form": form, "methods": methods, "item": None},
+        status=_form_status(form),
+    )  # fmt: skip
 
 
 @login_required
@@ -247,8 +253,9 @@ def measure_edit(request, pk: int):
     else:
         methods = [m.text for m in measure.methods.all()]
     return render(
-        request, "workflow/measure_form.html", {"form": form, "methods": methods, "item": measure}
-    )
+        request, "workflow/measure_form.html", {"form": form, "methods": methods, "item": measure},
+        status=_form_status(form),
+    )  # fmt: skip
 
 
 @login_required
@@ -271,7 +278,7 @@ def result_report_create(request, measure_pk: int):
             messages.success(request, _("The result report was drafted."))
             return redirect("workflow:result-report-detail", pk=report.pk)
     context = {"form": form, "measure": measure, "items": items, "item": None}
-    return render(request, "workflow/result_report_form.html", context)
+    return render(request, "workflow/result_report_form.html", context, status=_form_status(form))
 
 
 @login_required
@@ -311,7 +318,7 @@ def result_report_edit(request, pk: int):
         "edits_items": edits_items,
         "edits_recommendations": edits_recommendations,
     }
-    return render(request, "workflow/result_report_form.html", context)
+    return render(request, "workflow/result_report_form.html", context, status=_form_status(form))
 
 
 @login_required
