@@ -15,7 +15,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from workflow import thai
 
 RETRY_AFTER_SECONDS = 5
 
@@ -111,6 +114,8 @@ def error_page(request, status: int, *, use_request: bool = True, reasons=()) ->
     context = {
         "status": status, "heading": heading, "explanation": explanation,
         "retry_after": RETRY_AFTER_SECONDS, "reasons": reasons,
+        "retry_after_shown": thai.to_thai_digits(RETRY_AFTER_SECONDS)
+        if get_language() == "th" else RETRY_AFTER_SECONDS,
     }  # fmt: skip
     template = "errors/error.html"
     try:

@@ -10,6 +10,7 @@ import zipfile
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -74,12 +75,44 @@ def assert_thai_page(response, status: int, *texts: str) -> str:
     return html
 
 
+@pytest.fixture(scope="module")
+def shared(django_db_setup, django_db_blocker):
+    """One world for the module (nothing here may be written), rolled back at its end."""
+    from tests.roles import world_build
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        world = world_build()
+        measure = world.measure(methods=["ประชุมชี้แจง"])
+        report = world.report(measure=measure)
+        yield world, (measure, report)
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def items(world):
+def world(shared, db):
+    return shared[0]
+
+
+@pytest.fixture
+def items(shared, db):
     """A drafted measure of the head's division and its drafted result report."""
-    measure = world.measure(methods=["ประชุมชี้แจง"])
-    report = world.report(measure=measure)
-    return measure, report
+    return shared[1]
+
+
+@pytest.fixture
+def khao_thong(shared, db):
+    """The world's organization, with the seed report's divisions and rounds."""
+    from tests.conftest import KHAO_THONG_DIVISIONS
+    from tests.factories import DivisionFactory, ReportingRoundFactory
+
+    organization = shared[0].organization
+    for name in KHAO_THONG_DIVISIONS:
+        if not organization.divisions.filter(name=name).exists():
+            DivisionFactory(organization=organization, name=name)
+    ReportingRoundFactory(
+        organization=organization, fiscal_year=shared[0].fiscal_year, name="รอบ 6 เดือน"
+    )
+    return organization
 
 
 # --- pages ------------------------------------------------------------------------------

@@ -85,9 +85,9 @@ def report_import(
     with transaction.atomic():
         # One import at a time per organization: the number check below then holds.
         Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        _check_lengths(report, error)
         _check_numbers_free(report, organization, fiscal_year, error)
         _check_periods(report, fiscal_year, error)
-        _check_lengths(report, error)
         round_ = None
         if report.has_results:
             round_ = _round(organization, fiscal_year, reporting_round)
