@@ -297,6 +297,25 @@ def authorize_edit(
     return authority
 
 
+def authorize_edit_of(
+    user, item: Measure | ResultReport, parts, facts: Facts | None = None
+) -> Authority:
+    """The authority under which `user` may change at least one of `parts` of `item` now.
+
+    An edit that changes nothing still asks this, so that nobody without the right
+    to edit learns anything or touches the version (issue 12, hole 1).
+    """
+    refusal: NotPermitted | NotEditable | None = None
+    for part in parts:
+        try:
+            return authorize_edit(user, item, part, facts)
+        except NotEditable as error:
+            refusal = error
+        except NotPermitted as error:
+            refusal = refusal or error
+    raise refusal or NotPermitted()
+
+
 def may_edit(user, item: Measure | ResultReport, part: str = "measure") -> bool:
     try:
         authorize_edit(user, item, part)

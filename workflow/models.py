@@ -61,7 +61,30 @@ class Organization(models.Model):
         return self.name
 
 
-class Division(models.Model):
+def name_problem(name: str):
+    """Why `name` cannot name a division or a round, or None.
+
+    A name begins with a letter or a digit and holds no control characters: one that
+    begins with `=`, `+`, `-` or `@` is a formula to a spreadsheet (issue 12, hole 3).
+    """
+    if name and not name[0].isalnum():
+        return _("A name must begin with a letter or a digit.")
+    if any(not character.isprintable() for character in name):
+        return _("A name cannot hold tabs, line breaks or other control characters.")
+    return None
+
+
+class NamedMixin:
+    """clean() of a model whose `name` is shown in the report and its spreadsheets."""
+
+    def clean(self):
+        super().clean()
+        problem = name_problem(thai.normalize_text(self.name or "").strip())
+        if problem:
+            raise ValidationError({"name": problem})
+
+
+class Division(NamedMixin, models.Model):
     """A กอง or สำนัก of one organization."""
 
     organization = models.ForeignKey(
@@ -129,7 +152,7 @@ class FiscalYear(models.Model):
         return self.starts_on <= day <= self.ends_on
 
 
-class ReportingRound(models.Model):
+class ReportingRound(NamedMixin, models.Model):
     """One reporting round of an organization's fiscal year (e.g. รอบ 6 เดือน)."""
 
     organization = models.ForeignKey(

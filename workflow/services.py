@@ -27,6 +27,7 @@ from workflow.models import (
     ReportingRound,
     ResultItem,
     ResultReport,
+    name_problem,
 )
 
 MAX_LIST_LENGTH = 200
@@ -290,19 +291,26 @@ def measure_update(
             exclude_pk=locked.pk,
         )  # fmt: skip
         _raise_if(errors)
-        if title is not None:
-            locked.title = thai.normalize_text(title).strip()
-        if number is not None:
-            locked.number = number
-        if period_start is not None:
-            locked.period_start = period_start
-        if period_end is not None:
-            locked.period_end = period_end
+        fields = {
+            "title": None if title is None else thai.normalize_text(title).strip(),
+            "number": number,
+            "period_start": period_start,
+            "period_end": period_end,
+        }
+        fields = {k: v for k, v in fields.items() if v is not None and v != getattr(locked, k)}
+        if ids is not None and set(ids) == {d.pk for d in locked.divisions.all()}:
+            ids = None
+        if methods == [m.text for m in locked.methods.order_by("position")]:
+            methods = None
+        if not fields and ids is None and methods is None:
+            return locked  # nothing to record: no version, no history row
+        for field, value in fields.items():
+            setattr(locked, field, value)
         locked.version += 1
         locked._history_user = actor
         locked._change_reason = "edit"
         locked.save()
-        if ids is not None and set(ids) != {d.pk for d in locked.divisions.all()}:
+        if ids is not None:
             locked.divisions.set(ids)
         if methods is not None:
             _ordered_texts_replace(MeasureMethod, "measure", locked, methods, actor)
@@ -373,22 +381,29 @@ def result_report_update(
         facts = permissions.facts_for(actor, locked)
         if not facts.is_member:
             raise NotPermitted()
-        # A part sent unchanged (e.g. in a PUT of the whole report) is not an edit of it.
-        if items is not None and list(items) == [i.text for i in locked.items.all()]:
-            items = None
-        if recommendations is not None and list(recommendations) == [
-            r.text for r in locked.recommendations.all()
-        ]:
-            recommendations = None
-        if items is not None:
-            permissions.authorize_edit(actor, locked, "items", facts)
-        if recommendations is not None:
-            permissions.authorize_edit(actor, locked, "recommendations", facts)
-        _version_check(locked, expected_version)
+        # The permission first, whatever was sent: a part sent unchanged (e.g. in a PUT of
+        # the whole report) needs no right of its own, but the person must be able to edit
+        # some part of the report now.
         errors: dict = {}
         items = _texts_checked(errors, "items", items, required=True)
         recommendations = _texts_checked(errors, "recommendations", recommendations, required=False)
+        if items == [i.text for i in locked.items.order_by("position")]:
+            items = None
+        if recommendations == [r.text for r in locked.recommendations.order_by("position")]:
+            recommendations = None
+        changed = [
+            part
+            for part, texts in (("items", items), ("recommendations", recommendations))
+            if texts is not None or part in errors
+        ]
+        for part in changed:
+            permissions.authorize_edit(actor, locked, part, facts)
+        if not changed:
+            permissions.authorize_edit_of(actor, locked, ("items", "recommendations"), facts)
+        _version_check(locked, expected_version)
         _raise_if(errors)
+        if not changed:
+            return locked  # nothing to record: no version, no history row
         locked.version += 1
         locked._history_user = actor
         locked._change_reason = "edit"
@@ -496,6 +511,8 @@ def division_create(*, organization: Organization, actor, name: str) -> Division
     errors: dict = {}
     if not name or len(name) > 200:
         _errors_add(errors, "name", _("Give a name of at most 200 characters."))
+    elif problem := name_problem(name):
+        _errors_add(errors, "name", problem)
     elif Division.objects.filter(
         organization=organization, match_key=Division.key_for(name)
     ).exists():
@@ -518,6 +535,8 @@ def reporting_round_create(
     errors: dict = {}
     if not name or len(name) > 100:
         _errors_add(errors, "name", _("Give a name of at most 100 characters."))
+    elif problem := name_problem(name):
+        _errors_add(errors, "name", problem)
     if not 1 <= int(months) <= 12:
         _errors_add(errors, "months", _("A round covers 1 to 12 months."))
     if not 2500 <= int(fiscal_year) <= 2700:
@@ -552,6 +571,8 @@ def division_update(
         name = thai.normalize_text(str(name)).strip()
         if not name or len(name) > 200:
             _errors_add(errors, "name", _("Give a name of at most 200 characters."))
+        elif problem := name_problem(name):
+            _errors_add(errors, "name", problem)
         elif (
             Division.objects.filter(
                 organization_id=division.organization_id, match_key=Division.key_for(name)
