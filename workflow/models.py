@@ -7,7 +7,9 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, ProtectedError, Q
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
@@ -209,6 +211,11 @@ class WorkflowItem(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="+", verbose_name=_("submitted by"),
+    )  # fmt: skip
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("reviewed by"),
+        help_text=_("The working group member who reviewed it; they do not approve it."),
     )  # fmt: skip
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -505,3 +512,16 @@ class Publication(models.Model):
     def __str__(self) -> str:
         item = f"{self.measure}" if self.result_report_id is None else f"{self.result_report}"
         return f"{item} (r{self.revision})"
+
+
+@receiver(pre_delete, sender=Division, dispatch_uid="division_kept_while_referenced")
+def division_kept_while_referenced(sender, instance, **kwargs):
+    """A division that a measure or a membership names is retired, never deleted: deleting
+    it would silently take it off them, with no history row for either (issue 12, hole 6)."""
+    from workflow.services import division_is_referenced
+
+    if division_is_referenced(instance):
+        raise ProtectedError(
+            f"The division {instance} is named by measures or memberships: retire it instead.",
+            {instance},
+        )

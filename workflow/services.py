@@ -562,7 +562,11 @@ def reporting_round_create(
 def division_update(
     *, division: Division, actor, name: str | None = None, is_active: bool | None = None
 ) -> Division:
-    """Rename a division or retire it (organization admins)."""
+    """Rename a division, or retire it (is_active=False) or bring it back (organization admins).
+
+    A division is never deleted while anything refers to it: retiring it keeps it on the
+    measures and memberships that name it, and the history records who retired it.
+    """
     from approvals import permissions
 
     permissions.authorize_admin(actor, division.organization_id)
@@ -584,10 +588,21 @@ def division_update(
     _raise_if(errors)
     with transaction.atomic():
         division = Division.objects.select_for_update().get(pk=division.pk)
-        if name is not None:
+        reasons = []
+        if name is not None and name != division.name:
             division.name = name
-        if is_active is not None:
+            reasons.append("rename")
+        if is_active is not None and is_active != division.is_active:
             division.is_active = is_active
+            reasons.append("restore" if is_active else "retire")
+        if not reasons:
+            return division  # nothing to record
         division._history_user = actor
+        division._change_reason = ", ".join(reasons)
         division.save()
     return division
+
+
+def division_is_referenced(division: Division) -> bool:
+    """Whether a measure (published or not) or a membership names the division."""
+    return division.measures.exists() or division.memberships.exists()
