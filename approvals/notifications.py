@@ -197,7 +197,7 @@ def grant_notify(
         | Q(pk=grantee_id),
         exclude=actor.pk,
     )
-    body = f"ผู้ดำเนินการ / By: {person_name(actor)}\nเมื่อ / At: {thai.format_datetime(timezone.now())}"
+    body = f"ผู้ดำเนินการ / By: {person_name(actor)}"
     return notifications_write(
         [
             Draft(
