@@ -17,7 +17,10 @@ from audit.admin import ReadOnlyAdminMixin
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """Roles are given and ended through approvals.services (the staff pages, the API,
+    `manage.py role_grant`), which refuse self-grants and tell the chief and the admins."""
+
     list_display = ["user", "organization", "role", "is_active"]
     list_filter = ["role", "is_active", "organization"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "organization__name"]
@@ -26,7 +29,9 @@ class MembershipAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Delegation)
-class DelegationAdmin(SimpleHistoryAdmin):
+class DelegationAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """Given and revoked through approvals.services, like roles."""
+
     list_display = ["delegator", "deputy", "organization", "starts_at", "ends_at", "revoked_at"]
     list_filter = ["organization"]
     search_fields = ["delegator__username", "deputy__username", "reason"]

@@ -25,6 +25,7 @@ from approvals.models import Delegation, Membership, PublicationSchedule, Role
 from approvals.selectors import queue_for
 from audit.models import TransitionLog
 from config.api import ErrorSerializer, expected_version, with_etag
+from config.security import client_ip
 from workflow.api.serializers import id_field, ids_field, version_field
 from workflow.api.views import IF_MATCH, visible
 from workflow.models import Action, Measure, Organization, ResultReport
@@ -117,7 +118,7 @@ class TransitionView(APIView):
             actor=request.user,
             comment=data.get("comment", ""),
             expected_version=version,
-            ip_address=request.META.get("REMOTE_ADDR") or None,
+            ip_address=client_ip(request),
         )
         response = Response(TransitionLogSerializer(log).data)
         response["ETag"] = f'"{log.version}"'

@@ -27,6 +27,14 @@ class NotPermitted(WorkflowError):
     message_en = "You are not permitted to do this."
 
 
+class SelfGrant(NotPermitted):
+    """Separation of duties: a role or a delegation is always given by someone else."""
+
+    code = "self_grant"
+    message_th = "ไม่สามารถมอบบทบาทหรือการปฏิบัติราชการแทนให้ตนเองได้ ต้องให้ผู้ดูแลระบบคนอื่นดำเนินการ"
+    message_en = "Nobody can give themselves a role or a delegation; another admin must do it."
+
+
 class TransitionNotAllowed(WorkflowError):
     code = "transition_not_allowed"
     status = 409

@@ -172,6 +172,7 @@ class NotificationKind(models.TextChoices):
     TRANSITION = "transition", _("Transition")
     REMINDER = "reminder", _("Reminder")
     DIGEST = "digest", _("Digest")
+    GRANT = "grant", _("Role or delegation")
 
 
 class NotificationPreference(models.Model):

@@ -176,6 +176,44 @@ def _email(n: Notification, contact: Contact, now, pk: int | None = None):
     )
 
 
+def person_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def grant_notify(
+    *, organization_id: int, actor, grantee_id: int, title: str, title_en: str
+) -> list[int]:
+    """Tell the chief executive, the organization's admins and the person concerned that a
+    role or a delegation was given or ended (never the one who did it).
+
+    Must run inside the granting transaction; returns the outbox message ids.
+    """
+    people = contacts(
+        Q(
+            memberships__organization_id=organization_id,
+            memberships__is_active=True,
+            memberships__role__in=[Role.CHIEF_EXECUTIVE, Role.ADMIN],
+        )
+        | Q(pk=grantee_id),
+        exclude=actor.pk,
+    )
+    body = f"ผู้ดำเนินการ / By: {person_name(actor)}"
+    return notifications_write(
+        [
+            Draft(
+                user_id=pk,
+                organization_id=organization_id,
+                kind=NotificationKind.GRANT,
+                title=title,
+                title_en=title_en,
+                body=body,
+            )
+            for pk in people
+        ],
+        people=people,
+    )
+
+
 def outbox_dispatch_on_commit(message_ids: list[int]) -> None:
     from approvals.delivery import publisher
 

@@ -12,6 +12,7 @@ however many memberships or divisions there are.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, Subquery
@@ -215,7 +216,8 @@ def transition_authority(
     """The authority under which `user` may take `action` on `item` now, or None.
 
     The state itself is checked by the FSM; this only answers "is it theirs to do".
-    The one who submitted an item never reviews, returns or approves it.
+    The one who submitted an item never reviews, returns or approves it; the one who
+    reviewed it does not approve it.
     """
     if not _authenticated(user):
         return None
@@ -241,6 +243,8 @@ def transition_authority(
         return None  # separation of duties
     if action == Action.REVIEW or (action == Action.RETURN and item.state == State.SUBMITTED):
         return Authority(Role.WORKING_GROUP) if facts.has(Role.WORKING_GROUP) else None
+    if action == Action.APPROVE and item.reviewed_by_id == user.pk:
+        return None  # separation of duties: the reviewer does not approve
     if action in (Action.RETURN, Action.APPROVE):
         return facts.chief_executive()
     return None
@@ -297,6 +301,33 @@ def authorize_edit(
     return authority
 
 
+def authorize_edit_of(
+    user, item: Measure | ResultReport, parts, facts: Facts | None = None
+) -> Authority:
+    """The authority under which `user` may change at least one of `parts` of `item` now.
+
+    An edit that changes nothing still asks this, so that nobody without the right
+    to edit learns anything or touches the version (issue 12, hole 1).
+    """
+    refusal: NotPermitted | NotEditable | None = None
+    for part in parts:
+        try:
+            return authorize_edit(user, item, part, facts)
+        except NotEditable as error:
+            refusal = error
+        except NotPermitted as error:
+            refusal = refusal or error
+    raise refusal or NotPermitted()
+
+
+def authorize_editor(user, item: Measure | ResultReport, parts) -> None:
+    """Raises NotPermitted unless some role of `user` may edit one of `parts` of `item` in
+    some state: what an entry point asks before it reads the payload at all."""
+    # the service answers for the state, with the parts actually sent
+    with contextlib.suppress(NotEditable):
+        authorize_edit_of(user, item, parts)
+
+
 def may_edit(user, item: Measure | ResultReport, part: str = "measure") -> bool:
     try:
         authorize_edit(user, item, part)
@@ -316,10 +347,27 @@ def authorize_measure_create(user, organization_id: int, division_ids) -> Author
 
 
 def authorize_admin(user, organization_id: int) -> Authority:
-    """Organization admins manage divisions, memberships and delegations."""
-    if Role.ADMIN in roles_of(user, organization_id):
+    """Organization admins manage divisions, memberships and delegations; so does the
+    platform operator, who sets an organization up (Django admin, commands)."""
+    if Role.ADMIN in roles_of(user, organization_id) or is_platform_operator(user):
         return Authority(Role.ADMIN)
     raise NotPermitted()
+
+
+def is_platform_operator(user) -> bool:
+    """The platform operator (a Django superuser) runs the platform, not an organization."""
+    return _authenticated(user) and user.is_active and user.is_superuser
+
+
+def authorize_grant(user, organization_id: int, grantee_id: int | None) -> Authority:
+    """Who gives and ends roles and delegations: the organization's admins, or the platform
+    operator (who sets up an organization's first admin), never to themselves."""
+    from approvals.exceptions import SelfGrant
+
+    authority = authorize_admin(user, organization_id)
+    if grantee_id is not None and grantee_id == user.pk:
+        raise SelfGrant()
+    return authority
 
 
 def organization_ids_visible_to(user) -> set[int]:

@@ -72,6 +72,8 @@ def queue_for(user, *, limit: int = 200) -> list[dict]:
                 condition = Q(state=state, **{f"{org_field}__in": orgs[role]})
                 if role != Role.PUBLISHER:
                     condition &= ~Q(submitted_by_id=user.pk)
+                if role == Role.CHIEF_EXECUTIVE:
+                    condition &= ~Q(reviewed_by_id=user.pk)  # the reviewer does not approve
                 conditions |= condition
                 role_of_state[state] = role
         queryset = model.objects.filter(conditions).distinct().order_by("updated_at", "pk")

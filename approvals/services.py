@@ -10,13 +10,14 @@ import datetime as dt
 import time
 
 from django.db import OperationalError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_fsm import can_proceed
 
 from approvals import notifications, permissions
 from approvals.exceptions import (
     NotPermitted,
     ReasonRequired,
+    SelfGrant,
     StaleVersion,
     TransitionNotAllowed,
     ValidationFailed,
@@ -27,6 +28,7 @@ from approvals.notifications import transition_notifications
 from audit import recording
 from audit.models import TransitionLog
 from config import statements
+from workflow import thai
 from workflow.models import Action, Division, Measure, Organization, ResultReport
 from workflow.services import publication_create
 from workflow.text import text_problem
@@ -105,9 +107,12 @@ def transition_perform(
             if action == Action.SUBMIT:
                 locked.submitted_by = actor
                 update_fields.append("submitted_by")
+            elif action == Action.REVIEW:
+                locked.reviewed_by = actor
+                update_fields.append("reviewed_by")
             elif action == Action.REVISE:
-                locked.submitted_by = None
-                update_fields += ["submitted_by", "revision"]
+                locked.submitted_by = locked.reviewed_by = None
+                update_fields += ["submitted_by", "reviewed_by", "revision"]
             locked.version += 1
             locked.updated_at = now
 
@@ -276,11 +281,61 @@ def _division_ids_checked(organization_id: int, division_ids) -> list[int]:
     return division_ids
 
 
+def _role_words(role: str) -> tuple[str, str]:
+    with translation.override("th"):
+        thai_label = str(Role(role).label)
+    with translation.override("en"):
+        english_label = str(Role(role).label)
+    return thai_label, english_label
+
+
+def _membership_words(membership: Membership, given: bool) -> tuple[str, str]:
+    role_th, role_en = _role_words(membership.role)
+    name = notifications.person_name(membership.user)
+    if given:
+        return f"มอบบทบาท {role_th} ให้ {name}", f"{name} was given the role {role_en}"
+    return f"ยกเลิกบทบาท {role_th} ของ {name}", f"{name} no longer holds the role {role_en}"
+
+
+def _delegation_words(delegation: Delegation, given: bool) -> tuple[str, str]:
+    deputy = notifications.person_name(delegation.deputy)
+    chief = notifications.person_name(delegation.delegator)
+    if not given:
+        return (
+            f"ยกเลิกการมอบหมายให้ {deputy} ปฏิบัติราชการแทน {chief}",
+            f"{deputy} no longer acts for {chief}",
+        )
+    period = (
+        f"{thai.format_datetime(delegation.starts_at)} – {thai.format_datetime(delegation.ends_at)}"
+    )
+    return (
+        f"มอบหมายให้ {deputy} ปฏิบัติราชการแทน {chief} {period}",
+        f"{deputy} acts for {chief} from {delegation.starts_at:%Y-%m-%d %H:%M} "
+        f"to {delegation.ends_at:%Y-%m-%d %H:%M}",
+    )
+
+
+def _grant_told(record: Membership | Delegation, actor, *, given: bool) -> None:
+    """Grants and revocations are told to the chief executive and the admins (issue 12)."""
+    if isinstance(record, Membership):
+        (title, title_en), grantee_id = _membership_words(record, given), record.user_id
+    else:
+        (title, title_en), grantee_id = _delegation_words(record, given), record.deputy_id
+    notifications.grant_notify(
+        organization_id=record.organization_id, actor=actor, grantee_id=grantee_id,
+        title=title, title_en=title_en,
+    )  # fmt: skip
+
+
 def membership_create(
     *, organization: Organization, actor, user, role: Role | str, division_ids=()
 ) -> Membership:
-    """Give `user` a role in the organization (division heads: with their divisions)."""
-    permissions.authorize_admin(actor, organization.pk)
+    """Give `user` a role in the organization (division heads: with their divisions).
+
+    Given by an admin of the organization or the platform operator, never to oneself;
+    the chief executive and the admins are told.
+    """
+    permissions.authorize_grant(actor, organization.pk, user.pk)
     if role not in Role.values:
         raise ValidationFailed({"role": ["Unknown role."]})
     division_ids = _division_ids_checked(organization.pk, division_ids)
@@ -297,29 +352,44 @@ def membership_create(
         membership = existing or Membership(user=user, organization=organization, role=role)
         membership.is_active = True
         membership._history_user = actor
+        membership._change_reason = "grant"
         membership.save()
         membership.divisions.set(division_ids)
+        _grant_told(membership, actor, given=True)
     return membership
 
 
 def membership_update(
     *, membership: Membership, actor, is_active: bool | None = None, division_ids=None
 ) -> Membership:
-    """Change a membership's divisions, or end / restore it."""
-    permissions.authorize_admin(actor, membership.organization_id)
+    """Change a membership's divisions, or end / restore it.
+
+    Nobody widens or restores their own membership; one may end one's own role
+    (but not one's admin role).
+    """
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        membership = (
+            Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+        )
+        widens = division_ids is not None or is_active is True
+        permissions.authorize_grant(
+            actor, membership.organization_id, membership.user_id if widens else None
+        )
         membership._history_user = actor
         if division_ids is not None:
             ids = _division_ids_checked(membership.organization_id, division_ids)
             if membership.role == Role.DIVISION_HEAD and not ids:
                 raise ValidationFailed({"division_ids": ["A division head needs a division."]})
-            membership.divisions.set(ids)
+            if set(ids) != {d.pk for d in membership.divisions.all()}:
+                membership._change_reason = "edit"
+                membership.divisions.set(ids)
         if is_active is not None and is_active != membership.is_active:
             if not is_active and membership.user_id == actor.pk and membership.role == Role.ADMIN:
                 raise ValidationFailed({"is_active": ["Admins cannot end their own admin role."]})
             membership.is_active = is_active
+            membership._change_reason = "grant" if is_active else "revoke"
             membership.save(update_fields=["is_active"])
+            _grant_told(membership, actor, given=is_active)
     return membership
 
 
@@ -333,13 +403,19 @@ def delegation_create(
     ends_at: dt.datetime,
     reason: str = "",
 ) -> Delegation:
-    """Let `deputy` act as chief executive between two moments (admins, or the chief)."""
+    """Let `deputy` act as chief executive between two moments (admins, or the chief).
+
+    Never given to oneself; the chief executive and the admins are told.
+    """
     if delegator.pk != actor.pk:
-        permissions.authorize_admin(actor, organization.pk)
-    elif Role.CHIEF_EXECUTIVE not in {
-        m.role for m in permissions.memberships_of(actor, organization.pk)
-    } and Role.ADMIN not in permissions.roles_of(actor, organization.pk):
-        raise NotPermitted()
+        permissions.authorize_grant(actor, organization.pk, deputy.pk)
+    else:
+        if Role.CHIEF_EXECUTIVE not in {
+            m.role for m in permissions.memberships_of(actor, organization.pk)
+        } and Role.ADMIN not in permissions.roles_of(actor, organization.pk):
+            raise NotPermitted()
+        if deputy.pk == actor.pk:
+            raise SelfGrant()
     errors = {}
     if not Membership.objects.filter(
         user=delegator, organization=organization, role=Role.CHIEF_EXECUTIVE, is_active=True
@@ -351,27 +427,36 @@ def delegation_create(
         errors["ends_at"] = ["The delegation ends before it starts."]
     if errors:
         raise ValidationFailed(errors)
-    delegation = Delegation(
-        organization=organization,
-        delegator=delegator,
-        deputy=deputy,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        reason=(reason or "").strip(),
-    )
-    delegation._history_user = actor
-    delegation.save()
+    with transaction.atomic():
+        delegation = Delegation(
+            organization=organization,
+            delegator=delegator,
+            deputy=deputy,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            reason=(reason or "").strip(),
+        )
+        delegation._history_user = actor
+        delegation._change_reason = "grant"
+        delegation.save()
+        _grant_told(delegation, actor, given=True)
     return delegation
 
 
 def delegation_revoke(*, delegation: Delegation, actor) -> Delegation:
-    """End a delegation now (admins, or the chief executive who gave it)."""
+    """End a delegation now (admins, the platform operator, or the chief executive who gave it)."""
     if delegation.delegator_id != actor.pk:
-        permissions.authorize_admin(actor, delegation.organization_id)
+        permissions.authorize_grant(actor, delegation.organization_id, None)
     with transaction.atomic():
-        delegation = Delegation.objects.select_for_update().get(pk=delegation.pk)
+        delegation = (
+            Delegation.objects.select_for_update()
+            .select_related("delegator", "deputy")
+            .get(pk=delegation.pk)
+        )
         if delegation.revoked_at is None:
             delegation.revoked_at = timezone.now()
             delegation._history_user = actor
+            delegation._change_reason = "revoke"
             delegation.save(update_fields=["revoked_at"])
+            _grant_told(delegation, actor, given=False)
     return delegation

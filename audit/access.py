@@ -1,4 +1,8 @@
-"""Who may read an organization's audit trail: its auditors and admins (and superusers)."""
+"""Who may read an organization's audit trail: its auditors and admins, nobody else.
+
+The platform operator (a superuser) is not one of them: being the operator gives no
+right to read an organization's drafts and comments (issue 12, hole 2).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ AUDIT_ROLES = {Role.AUDITOR, Role.ADMIN}
 def may_audit(user, organization_id: int) -> bool:
     if not user or not user.is_authenticated:
         return False
-    return user.is_superuser or bool(roles_of(user, organization_id) & AUDIT_ROLES)
+    return bool(roles_of(user, organization_id) & AUDIT_ROLES)
 
 
 def audited_organization(user, slug: str) -> Organization:

@@ -140,9 +140,9 @@ def children_snapshot(instance) -> dict:
 
 
 def _request_ip(request) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    from config.security import client_ip  # behind the trusted proxies
+
+    return client_ip(request)
 
 
 @receiver(pre_create_historical_record, dispatch_uid="audit_history_row_complete")

@@ -22,6 +22,7 @@ from django.db.models import Q
 from approvals.models import Membership
 from audit.diff import VersionDiff, version_diff
 from audit.models import ChainEntry, ChainHead, ChainVerification, TransitionLog
+from workflow.exports import CSV_FORMULA_PATTERN, csv_row
 from workflow.models import Measure, Publication, ResultReport
 
 User = get_user_model()
@@ -348,11 +349,11 @@ def log_export(f: LogFilter, fmt: str, chunk_size: int = 5000) -> Iterator[bytes
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if fmt == "csv":
-        writer.writerow(EXPORT_HEADER)
+        writer.writerow(csv_row(EXPORT_HEADER))
     for n, values in enumerate(qs.iterator(chunk_size=chunk_size), start=1):
         row = _export_row(values)
         if fmt == "csv":
-            writer.writerow(row)
+            writer.writerow(csv_row(row))
         else:
             buffer.write(json.dumps(dict(zip(EXPORT_HEADER, row, strict=True)), ensure_ascii=False))
             buffer.write("\n")
@@ -370,7 +371,18 @@ def _export_copy(f: LogFilter, fmt: str) -> Iterator[bytes]:
     names = ", ".join(f"c{i}" for i in range(len(EXPORT_HEADER)))
     select = f"SELECT {columns} FROM ({sql}) AS e({names})"
     if fmt == "csv":
-        statement = f"COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER true)"
+        # every cell as text a spreadsheet does not run: workflow.exports.csv_cell, in SQL
+        safe = ", ".join(
+            f"CASE WHEN e.c{i}::text ~ %s THEN '''' || e.c{i}::text"
+            f' ELSE e.c{i}::text END AS "{name}"'
+            for i, name in enumerate(EXPORT_HEADER)
+        )
+        statement = (
+            f"COPY (SELECT {safe} FROM ({sql}) AS e({names})) TO STDOUT "
+            "WITH (FORMAT csv, HEADER true)"
+        )
+        # the patterns of the SELECT list come before the parameters of its FROM
+        params = [*[CSV_FORMULA_PATTERN] * len(EXPORT_HEADER), *params]
     else:
         # csv with quote/delimiter bytes that JSON never contains = raw JSON text per line
         statement = (

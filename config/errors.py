@@ -151,11 +151,6 @@ def server_error(request):
     return api_error(status) if is_api(request) else error_page(request, status, use_request=False)
 
 
-def lockout(request, original_response=None, credentials=None):
-    """AXES_LOCKOUT_CALLABLE: the locked-out login as the site's 429 page."""
-    return error_page(request, 429)
-
-
 def unstorable_input(request, fields: dict) -> HttpResponse:
     """400 for text no database can store (NUL, lone surrogates): see workflow.text."""
     if is_api(request):

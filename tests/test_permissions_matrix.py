@@ -177,3 +177,87 @@ def test_permission_matrix_submitter_never_judges_own_item(world, action):
             transition_perform(
                 item=measure, action=action, actor=world["submitter"], comment="เหตุผล"
             )
+
+
+def test_permission_matrix_reviewer_never_approves_what_they_reviewed(world):
+    # given a working group member who is also chief executive reviews a submitted measure
+    from approvals.models import Role
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(user=world["working_group"], organization=world.organization,
+                      role=Role.CHIEF_EXECUTIVE)  # fmt: skip
+    measure = MeasureFactory(
+        organization=world.organization, fiscal_year=world.fiscal_year,
+        divisions=[world.division], state="submitted", submitted_by=world["submitter"],
+    )  # fmt: skip
+    transition_perform(item=measure, action="review", actor=world["working_group"])
+
+    # when they try to approve it, then they may not; the chief (or the deputy) may
+    with pytest.raises(NotPermitted):
+        transition_perform(item=measure, action="approve", actor=world["working_group"])
+    log = transition_perform(item=measure, action="approve", actor=world["chief"])
+    assert log.actor == world["chief"]
+
+
+# Self-grants: who may give a role or a delegation to whom (issue 12, hole 5). Nobody
+# gives one to themselves, not even an admin; an admin or the platform operator gives one
+# to someone else; nobody else gives any.
+GRANTERS = {"admin", "operator"}
+
+
+def test_permission_matrix_nobody_grants_themselves_a_role_or_a_delegation(world):
+    # given every person of the organization, and the platform operator
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from approvals.exceptions import SelfGrant
+    from approvals.models import Delegation, Membership, Role
+    from approvals.services import delegation_create, membership_create
+    from tests.factories import UserFactory
+
+    operator = UserFactory(username="operator", is_staff=True, is_superuser=True)
+    now = timezone.now()
+    roles = (Role.CHIEF_EXECUTIVE, Role.WORKING_GROUP, Role.PUBLISHER, Role.ADMIN)
+
+    def outcome(service, **kwargs) -> str:
+        try:
+            with transaction.atomic():
+                service(organization=world.organization, **kwargs)
+                raise Rollback
+        except Rollback:
+            return "ok"
+        except SelfGrant:
+            return "self"
+        except NotPermitted:
+            return "403"
+
+    for person in (*PEOPLE, "operator"):
+        actor = operator if person == "operator" else world[person]
+        outcomes = {}
+
+        # when one tries to give themselves, then someone else, each role and a delegation
+        for whom, grantee in (("self", actor), ("other", world["outsider"])):
+            for role in roles:
+                outcomes[(whom, role.value)] = outcome(
+                    membership_create, actor=actor, user=grantee, role=role
+                )
+            outcomes[(whom, "delegation")] = outcome(
+                delegation_create, actor=actor, deputy=grantee, starts_at=now,
+                delegator=actor if person == "chief" else world["chief"],
+                ends_at=now + dt.timedelta(days=1),
+            )  # fmt: skip
+
+        # then nobody gives themselves anything; admins and the operator give others;
+        # the chief executive delegates their own authority, to someone else
+        may_grant = person in GRANTERS
+        wanted = {
+            (whom, what): "self" if whom == "self" and may_grant else "ok" if may_grant else "403"
+            for whom in ("self", "other")
+            for what in (*(r.value for r in roles), "delegation")
+        }
+        if person == "chief":
+            wanted[("self", "delegation")], wanted[("other", "delegation")] = "self", "ok"
+        assert outcomes == wanted, person
+    assert not Membership.objects.filter(user=operator).exists()
+    assert not Delegation.objects.filter(created_at__gte=now).exists()

@@ -6,6 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from approvals.exceptions import WorkflowError
 from approvals.services import transition_perform
+from config.security import client_ip
 from workflow.models import (
     Action,
     Division,
@@ -20,12 +21,14 @@ from workflow.models import (
     ResultItem,
     ResultReport,
 )
+from workflow.services import division_create, division_is_referenced, division_update
 
 
 class DivisionInline(admin.TabularInline):
     model = Division
     extra = 0
     fields = ["name", "is_active"]
+    can_delete = False  # divisions are retired, not deleted (DivisionAdmin)
 
 
 @admin.register(Organization)
@@ -38,10 +41,49 @@ class OrganizationAdmin(SimpleHistoryAdmin):
 
 @admin.register(Division)
 class DivisionAdmin(SimpleHistoryAdmin):
+    """Changes go through workflow.services; a division named anywhere is retired, not deleted."""
+
     list_display = ["name", "organization", "is_active"]
     list_filter = ["is_active", "organization"]
     search_fields = ["name", "organization__name"]
     list_select_related = ["organization"]
+    actions = ["retire"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["organization"] if obj else []
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        return (
+            obj is not None
+            and not division_is_referenced(obj)
+            and super().has_delete_permission(request, obj)
+        )
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if change:
+                division_update(
+                    division=obj, actor=request.user, name=obj.name, is_active=obj.is_active
+                )
+            else:
+                obj.pk = division_create(
+                    organization=obj.organization, actor=request.user, name=obj.name
+                ).pk
+        except WorkflowError as error:
+            fields = getattr(error, "fields", {})
+            details = "; ".join(m for messages_ in fields.values() for m in messages_)
+            self.message_user(request, f"{error.message_th}: {details}", messages.ERROR)
+
+    @admin.action(description=_("Retire the selected divisions (they stay on what names them)"))
+    def retire(self, request, queryset):
+        for division in queryset:
+            division_update(division=division, actor=request.user, is_active=False)
+        self.message_user(request, _("Retired: %(count)d.") % {"count": len(queryset)})
 
 
 @admin.register(FiscalYear)
@@ -67,7 +109,7 @@ def _transition_action(action: Action):
             try:
                 transition_perform(
                     item=item, action=action, actor=request.user,
-                    comment=_("via the admin"), ip_address=request.META.get("REMOTE_ADDR"),
+                    comment=_("via the admin"), ip_address=client_ip(request),
                 )  # fmt: skip
             except WorkflowError as error:
                 modeladmin.message_user(request, f"{item}: {error}", messages.ERROR)
@@ -178,6 +220,9 @@ class EvidenceAdmin(SimpleHistoryAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # published reports and their history refer to it
 
 
 @admin.register(Publication)

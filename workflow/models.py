@@ -7,7 +7,9 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, ProtectedError, Q
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
@@ -61,7 +63,30 @@ class Organization(models.Model):
         return self.name
 
 
-class Division(models.Model):
+def name_problem(name: str):
+    """Why `name` cannot name a division or a round, or None.
+
+    A name begins with a letter or a digit and holds no control characters: one that
+    begins with `=`, `+`, `-` or `@` is a formula to a spreadsheet (issue 12, hole 3).
+    """
+    if name and not name[0].isalnum():
+        return _("A name must begin with a letter or a digit.")
+    if any(not character.isprintable() for character in name):
+        return _("A name cannot hold tabs, line breaks or other control characters.")
+    return None
+
+
+class NamedMixin:
+    """clean() of a model whose `name` is shown in the report and its spreadsheets."""
+
+    def clean(self):
+        super().clean()
+        problem = name_problem(thai.normalize_text(self.name or "").strip())
+        if problem:
+            raise ValidationError({"name": problem})
+
+
+class Division(NamedMixin, models.Model):
     """A กอง or สำนัก of one organization."""
 
     organization = models.ForeignKey(
@@ -129,7 +154,7 @@ class FiscalYear(models.Model):
         return self.starts_on <= day <= self.ends_on
 
 
-class ReportingRound(models.Model):
+class ReportingRound(NamedMixin, models.Model):
     """One reporting round of an organization's fiscal year (e.g. รอบ 6 เดือน)."""
 
     organization = models.ForeignKey(
@@ -186,6 +211,11 @@ class WorkflowItem(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="+", verbose_name=_("submitted by"),
+    )  # fmt: skip
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("reviewed by"),
+        help_text=_("The working group member who reviewed it; they do not approve it."),
     )  # fmt: skip
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -482,3 +512,16 @@ class Publication(models.Model):
     def __str__(self) -> str:
         item = f"{self.measure}" if self.result_report_id is None else f"{self.result_report}"
         return f"{item} (r{self.revision})"
+
+
+@receiver(pre_delete, sender=Division, dispatch_uid="division_kept_while_referenced")
+def division_kept_while_referenced(sender, instance, **kwargs):
+    """A division that a measure or a membership names is retired, never deleted: deleting
+    it would silently take it off them, with no history row for either (issue 12, hole 6)."""
+    from workflow.services import division_is_referenced
+
+    if division_is_referenced(instance):
+        raise ProtectedError(
+            f"The division {instance} is named by measures or memberships: retire it instead.",
+            {instance},
+        )

@@ -27,6 +27,7 @@ from workflow.models import (
     ReportingRound,
     ResultItem,
     ResultReport,
+    name_problem,
 )
 from workflow.text import text_problem
 
@@ -297,19 +298,26 @@ def measure_update(
             exclude_pk=locked.pk,
         )  # fmt: skip
         _raise_if(errors)
-        if title is not None:
-            locked.title = thai.normalize_text(title).strip()
-        if number is not None:
-            locked.number = number
-        if period_start is not None:
-            locked.period_start = period_start
-        if period_end is not None:
-            locked.period_end = period_end
+        fields = {
+            "title": None if title is None else thai.normalize_text(title).strip(),
+            "number": number,
+            "period_start": period_start,
+            "period_end": period_end,
+        }
+        fields = {k: v for k, v in fields.items() if v is not None and v != getattr(locked, k)}
+        if ids is not None and set(ids) == {d.pk for d in locked.divisions.all()}:
+            ids = None
+        if methods == [m.text for m in locked.methods.order_by("position")]:
+            methods = None
+        if not fields and ids is None and methods is None:
+            return locked  # nothing to record: no version, no history row
+        for field, value in fields.items():
+            setattr(locked, field, value)
         locked.version += 1
         locked._history_user = actor
         locked._change_reason = "edit"
         locked.save()
-        if ids is not None and set(ids) != {d.pk for d in locked.divisions.all()}:
+        if ids is not None:
             locked.divisions.set(ids)
         if methods is not None:
             _ordered_texts_replace(MeasureMethod, "measure", locked, methods, actor)
@@ -380,22 +388,29 @@ def result_report_update(
         facts = permissions.facts_for(actor, locked)
         if not facts.is_member:
             raise NotPermitted()
-        # A part sent unchanged (e.g. in a PUT of the whole report) is not an edit of it.
-        if items is not None and list(items) == [i.text for i in locked.items.all()]:
-            items = None
-        if recommendations is not None and list(recommendations) == [
-            r.text for r in locked.recommendations.all()
-        ]:
-            recommendations = None
-        if items is not None:
-            permissions.authorize_edit(actor, locked, "items", facts)
-        if recommendations is not None:
-            permissions.authorize_edit(actor, locked, "recommendations", facts)
-        _version_check(locked, expected_version)
+        # The permission first, whatever was sent: a part sent unchanged (e.g. in a PUT of
+        # the whole report) needs no right of its own, but the person must be able to edit
+        # some part of the report now.
         errors: dict = {}
         items = _texts_checked(errors, "items", items, required=True)
         recommendations = _texts_checked(errors, "recommendations", recommendations, required=False)
+        if items == [i.text for i in locked.items.order_by("position")]:
+            items = None
+        if recommendations == [r.text for r in locked.recommendations.order_by("position")]:
+            recommendations = None
+        changed = [
+            part
+            for part, texts in (("items", items), ("recommendations", recommendations))
+            if texts is not None or part in errors
+        ]
+        for part in changed:
+            permissions.authorize_edit(actor, locked, part, facts)
+        if not changed:
+            permissions.authorize_edit_of(actor, locked, ("items", "recommendations"), facts)
+        _version_check(locked, expected_version)
         _raise_if(errors)
+        if not changed:
+            return locked  # nothing to record: no version, no history row
         locked.version += 1
         locked._history_user = actor
         locked._change_reason = "edit"
@@ -503,6 +518,8 @@ def division_create(*, organization: Organization, actor, name: str) -> Division
     errors: dict = {}
     if not name or len(name) > 200:
         _errors_add(errors, "name", _("Give a name of at most 200 characters."))
+    elif problem := name_problem(name):
+        _errors_add(errors, "name", problem)
     elif Division.objects.filter(
         organization=organization, match_key=Division.key_for(name)
     ).exists():
@@ -525,6 +542,8 @@ def reporting_round_create(
     errors: dict = {}
     if not name or len(name) > 100:
         _errors_add(errors, "name", _("Give a name of at most 100 characters."))
+    elif problem := name_problem(name):
+        _errors_add(errors, "name", problem)
     if not 1 <= int(months) <= 12:
         _errors_add(errors, "months", _("A round covers 1 to 12 months."))
     if not 2500 <= int(fiscal_year) <= 2700:
@@ -550,7 +569,11 @@ def reporting_round_create(
 def division_update(
     *, division: Division, actor, name: str | None = None, is_active: bool | None = None
 ) -> Division:
-    """Rename a division or retire it (organization admins)."""
+    """Rename a division, or retire it (is_active=False) or bring it back (organization admins).
+
+    A division is never deleted while anything refers to it: retiring it keeps it on the
+    measures and memberships that name it, and the history records who retired it.
+    """
     from approvals import permissions
 
     permissions.authorize_admin(actor, division.organization_id)
@@ -559,6 +582,8 @@ def division_update(
         name = thai.normalize_text(str(name)).strip()
         if not name or len(name) > 200:
             _errors_add(errors, "name", _("Give a name of at most 200 characters."))
+        elif problem := name_problem(name):
+            _errors_add(errors, "name", problem)
         elif (
             Division.objects.filter(
                 organization_id=division.organization_id, match_key=Division.key_for(name)
@@ -570,10 +595,21 @@ def division_update(
     _raise_if(errors)
     with transaction.atomic():
         division = Division.objects.select_for_update().get(pk=division.pk)
-        if name is not None:
+        reasons = []
+        if name is not None and name != division.name:
             division.name = name
-        if is_active is not None:
+            reasons.append("rename")
+        if is_active is not None and is_active != division.is_active:
             division.is_active = is_active
+            reasons.append("restore" if is_active else "retire")
+        if not reasons:
+            return division  # nothing to record
         division._history_user = actor
+        division._change_reason = ", ".join(reasons)
         division.save()
     return division
+
+
+def division_is_referenced(division: Division) -> bool:
+    """Whether a measure (published or not) or a membership names the division."""
+    return division.measures.exists() or division.memberships.exists()

@@ -24,7 +24,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin.PlatformAdminConfig",  # django.contrib.admin, for the platform operator only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -244,10 +244,21 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# How many reverse proxies (nginx, a load balancer) stand in front of the application; the
+# client's address is read from X-Forwarded-For through exactly that many (config.security).
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+
+# Login throttling: one account from one address is locked after AXES_FAILURE_LIMIT bad
+# passwords (the rest of an office behind that address is not), the account from every
+# address after AXES_ACCOUNT_FAILURE_LIMIT, for AXES_COOLOFF_HOURS.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ACCOUNT_FAILURE_LIMIT = env.int("AXES_ACCOUNT_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "config.errors.lockout"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_HANDLER = "config.security.LoginThrottle"
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -18,7 +18,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from approvals.permissions import organization_ids_visible_to
+from approvals.permissions import authorize_editor, organization_ids_visible_to
 from config.api import ErrorSerializer, expected_version, with_etag
 from workflow import services
 from workflow.api import serializers as s
@@ -217,6 +217,7 @@ class MeasureViewSet(
 
     def _update(self, request, *, partial: bool):
         measure = self.get_object()
+        authorize_editor(request.user, measure, ("measure",))  # before reading the payload
         data = _valid(s.MeasureUpdateSerializer, request.data, partial=partial)
         version = expected_version(request, data, required=True)
         data.pop("version", None)
@@ -304,6 +305,7 @@ class ResultReportViewSet(
 
     def _update(self, request, *, partial: bool):
         report = self.get_object()
+        authorize_editor(request.user, report, ("items", "recommendations"))  # before the payload
         data = _valid(s.ResultReportUpdateSerializer, request.data, partial=partial)
         version = expected_version(request, data, required=True)
         report = services.result_report_update(

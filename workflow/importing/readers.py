@@ -139,9 +139,14 @@ def _text_rows(text: str) -> list[Row]:
 def _csv_rows(text: str) -> list[Row]:
     header = next((line for line in text.split("\n") if HEADER_MARK in line), "")
     delimiter = max(",;\t", key=header.count) if header else ","
+    from workflow.exports import csv_cell_read  # the public CSV neutralises formulas
+
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return [Row(number, tuple(cells)) for number, cells in enumerate(reader, start=1)]
+        return [
+            Row(number, tuple(csv_cell_read(cell) for cell in cells))
+            for number, cells in enumerate(reader, start=1)
+        ]
     except csv.Error as error:
         raise ReportImportError(
             f"อ่าน CSV ไม่ได้ ({error})", f"unreadable CSV ({error})", line=reader.line_num

@@ -20,6 +20,7 @@ from workflow.models import (
     ReportingRound,
     ResultItem,
     ResultReport,
+    name_problem,
 )
 from workflow.text import TEXT_MAX_LENGTH
 
@@ -250,6 +251,12 @@ class _DivisionMatcher:
             raise error(
                 f"ไม่รู้จักหน่วยงาน '{name}' (หน่วยงานที่มี: {known})",
                 f"unknown division '{name}' (known: {known})",
+                line,
+            )
+        if name_problem(self._bare_name(name)):
+            raise error(
+                f"ชื่อหน่วยงาน '{name}' ใช้ไม่ได้: ต้องขึ้นต้นด้วยตัวอักษรหรือตัวเลข",
+                f"the division name '{name}' is not a name: it must begin with a letter or a digit",
                 line,
             )
         division = _stamped(

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from approvals import permissions
 from approvals.exceptions import ValidationFailed
 from approvals.services import transition_perform
+from config.security import client_ip
 from workflow import selectors, services
 from workflow.forms import EvidenceForm, MeasureForm, ResultReportCreateForm, texts_from
 from workflow.models import Action, Evidence, Measure, Organization, ResultReport, State
@@ -152,7 +153,7 @@ def transition(request, kind: str, pk: int):
         actor=request.user,
         comment=request.POST.get("comment", ""),
         expected_version=_int_or_none(request.POST.get("version")),
-        ip_address=request.META.get("REMOTE_ADDR"),
+        ip_address=client_ip(request),
     )
     messages.success(request, _("Done: %(action)s.") % {"action": Action(action).label})
     return redirect(f"workflow:{'measure' if kind == 'measure' else 'result-report'}-detail", pk=pk)

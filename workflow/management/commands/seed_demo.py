@@ -68,9 +68,7 @@ class Command(BaseCommand):
                     password=DEMO_PASSWORD,
                     first_name=first_name,
                     email=f"{username}@khaothong.go.th",
-                    is_staff=role == Role.ADMIN,
-                    is_superuser=role == Role.ADMIN,
-                )
+                )  # every one an ordinary account: the admin is a role, not a superuser
                 if role:
                     membership = Membership.objects.create(user=user, organization=org, role=role)
                     membership.divisions.set([divisions[name] for name in headed])
@@ -101,3 +99,7 @@ class Command(BaseCommand):
             )
             suffix = f" — {', '.join(headed)}" if headed else ""
             self.stdout.write(f"  {username:<10} {first_name} · {label}{suffix}")
+        self.stdout.write(
+            "\nThe Django admin (/admin/) is for the platform operator only: create one with"
+            " `manage.py createsuperuser`."
+        )
