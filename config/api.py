@@ -20,7 +20,9 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.defaults import page_not_found
+from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -127,6 +129,14 @@ def exception_handler(exc, context):
     return response
 
 
+def not_found(request, exception):
+    """handler404: an address under /api/ that names no operation answers in the API's shape."""
+    if request.path.startswith("/api/"):
+        code, message_th, message_en = _DRF_ERRORS[exceptions.NotFound]
+        return JsonResponse(_body(code, message_th, message_en), status=404)
+    return page_not_found(request, exception)
+
+
 class ErrorSerializer(serializers.Serializer):
     """The body of every error response (for the OpenAPI schema)."""
 
@@ -134,6 +144,29 @@ class ErrorSerializer(serializers.Serializer):
     message_th = serializers.CharField()
     message_en = serializers.CharField()
     fields = serializers.DictField(required=False)
+
+
+# The errors any operation may answer (as ErrorSerializer): invalid input or filters, not
+# logged in, not permitted, not found (also a page past the last), a format not offered.
+ERROR_STATUSES = ("400", "401", "403", "404", "406")
+# And those of writes: a conflict (state, stale version, duplicate), a body format not read.
+WRITE_ERROR_STATUSES = ("409", "415")
+
+
+class ApiSchema(AutoSchema):
+    """drf-spectacular's schema, with the error statuses every operation can answer."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        statuses = ERROR_STATUSES
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            statuses += WRITE_ERROR_STATUSES
+        for code in statuses:
+            if code not in responses:
+                responses[code] = self._get_response_for_code(
+                    ErrorSerializer, code, direction=direction
+                )
+        return responses
 
 
 def etag_for(item) -> str:
