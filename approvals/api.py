@@ -9,7 +9,7 @@ Errors and versions: see config.api.
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
+import django_filters
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import path
@@ -22,12 +22,12 @@ from rest_framework.views import APIView
 
 from approvals import permissions, services
 from approvals.models import Delegation, Membership, PublicationSchedule, Role
-from approvals.selectors import queue_for
+from approvals.selectors import organization_person, queue_for
 from audit.models import TransitionLog
 from config.api import ErrorSerializer, expected_version, with_etag
 from config.security import client_ip
 from workflow.api.serializers import id_field, ids_field, version_field
-from workflow.api.views import IF_MATCH, visible
+from workflow.api.views import IF_MATCH, FlagFilter, id_filter, visible
 from workflow.models import Action, Measure, Organization, ResultReport
 from workflow.text import TEXT_MAX_LENGTH
 
@@ -218,13 +218,22 @@ def _organization_or_400(pk: int, user) -> Organization:
     return organization
 
 
-def _user_or_400(pk: int, field: str):
+def _person_or_400(organization: Organization, pk: int, field: str):
     from approvals.exceptions import ValidationFailed
 
-    found = get_user_model().objects.filter(pk=pk, is_active=True).first()
+    found = organization_person(organization_id=organization.pk, user_id=pk)
     if found is None:
-        raise ValidationFailed({field: ["Unknown person."]})
+        raise ValidationFailed({field: ["Not a person of this organization."]})
     return found
+
+
+class MembershipFilter(django_filters.FilterSet):
+    organization = id_filter("organization", "organization")
+    is_active = FlagFilter()
+
+    class Meta:
+        model = Membership
+        fields = ["organization", "role", "is_active"]
 
 
 @extend_schema(responses={200: MembershipSerializer, **ERRORS})
@@ -234,7 +243,7 @@ class MembershipViewSet(
     """Who holds which role: admins and auditors see their organizations', others their own."""
 
     serializer_class = MembershipSerializer
-    filterset_fields = ["organization", "role", "is_active"]
+    filterset_class = MembershipFilter
 
     def get_queryset(self):
         user = self.request.user
@@ -252,10 +261,13 @@ class MembershipViewSet(
         serializer = MembershipCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        organization = _organization_or_400(data["organization"], request.user)
+        # Not permitted is answered before anything about the person is looked up.
+        permissions.authorize_admin(request.user, organization.pk)
         membership = services.membership_create(
-            organization=_organization_or_400(data["organization"], request.user),
+            organization=organization,
             actor=request.user,
-            user=_user_or_400(data["user"], "user"),
+            user=_person_or_400(organization, data["user"], "user"),
             role=data["role"],
             division_ids=data.get("division_ids") or (),
         )
@@ -291,6 +303,14 @@ class DelegationCreateSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True)
 
 
+class DelegationFilter(django_filters.FilterSet):
+    organization = id_filter("organization", "organization")
+
+    class Meta:
+        model = Delegation
+        fields = ["organization"]
+
+
 @extend_schema(responses={200: DelegationSerializer, **ERRORS})
 class DelegationViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
@@ -298,7 +318,7 @@ class DelegationViewSet(
     """Delegations of your organizations (ปฏิบัติราชการแทน); admins give and revoke them."""
 
     serializer_class = DelegationSerializer
-    filterset_fields = ["organization"]
+    filterset_class = DelegationFilter
 
     def get_queryset(self):
         return Delegation.objects.filter(organization_id__in=visible(self.request.user)).order_by(
@@ -310,11 +330,12 @@ class DelegationViewSet(
         serializer = DelegationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        organization = _organization_or_400(data["organization"], request.user)
         delegation = services.delegation_create(
-            organization=_organization_or_400(data["organization"], request.user),
+            organization=organization,
             actor=request.user,
-            delegator=_user_or_400(data["delegator"], "delegator"),
-            deputy=_user_or_400(data["deputy"], "deputy"),
+            delegator=_person_or_400(organization, data["delegator"], "delegator"),
+            deputy=_person_or_400(organization, data["deputy"], "deputy"),
             starts_at=data["starts_at"],
             ends_at=data["ends_at"],
             reason=data.get("reason", ""),
@@ -327,6 +348,16 @@ class DelegationViewSet(
         return Response(DelegationSerializer(delegation).data)
 
 
+class PublicationScheduleFilter(django_filters.FilterSet):
+    organization = id_filter("organization", "organization")
+    measure = id_filter("measure", "measure")
+    result_report = id_filter("result_report", "result report")
+
+    class Meta:
+        model = PublicationSchedule
+        fields = ["organization", "measure", "result_report"]
+
+
 @extend_schema(responses={200: PublicationScheduleSerializer, **ERRORS})
 class PublicationScheduleViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
@@ -337,7 +368,7 @@ class PublicationScheduleViewSet(
     """
 
     serializer_class = PublicationScheduleSerializer
-    filterset_fields = ["organization", "measure", "result_report"]
+    filterset_class = PublicationScheduleFilter
 
     def get_queryset(self):
         return PublicationSchedule.objects.filter(

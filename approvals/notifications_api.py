@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from approvals import selectors
+from approvals.exceptions import ValidationFailed
 from approvals.models import EmailMode, Notification
 from approvals.notifications import (
     notification_mark_all_read,
@@ -33,6 +35,23 @@ class InboxPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_page_size(self, request):
+        """As the schema says: 1 to 200, or a clear 400 (not silently the default)."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            most = self.max_page_size
+            raise ValidationFailed({"page_size": [f"Give a number from 1 to {most}."]})
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
+
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)
         response.data["unread_count"] = self.unread
@@ -44,16 +63,30 @@ class InboxPagination(PageNumberPagination):
         return schema
 
 
-class InboxListApi(APIView):
-    @extend_schema(responses=NotificationSerializer(many=True), operation_id="inbox_list")
-    def get(self, request):
-        unread_only = request.query_params.get("unread") in ("1", "true")
-        paginator = InboxPagination()
-        paginator.unread = selectors.unread_count(request.user)
-        page = paginator.paginate_queryset(
-            selectors.inbox_for(request.user, unread_only=unread_only), request, view=self
-        )
-        return paginator.get_paginated_response(NotificationSerializer(page, many=True).data)
+class InboxListApi(ListAPIView):
+    """Your notifications, newest first, a page at a time, with the number still unread."""
+
+    serializer_class = NotificationSerializer
+    pagination_class = InboxPagination
+    filter_backends = []
+
+    def get_queryset(self):
+        unread = self.request.query_params.get("unread", "false")
+        if unread not in ("true", "false"):
+            raise ValidationFailed({"unread": ["Give true or false."]})
+        return selectors.inbox_for(self.request.user, unread_only=unread == "true")
+
+    @extend_schema(
+        operation_id="inbox_list",
+        parameters=[
+            OpenApiParameter(
+                "unread", bool, required=False, description="Only the unread notifications."
+            )
+        ],
+    )
+    def get(self, request, *args, **kwargs):
+        self.paginator.unread = selectors.unread_count(request.user)
+        return self.list(request, *args, **kwargs)
 
 
 UnreadSerializer = inline_serializer("Unread", {"unread_count": serializers.IntegerField()})

@@ -125,3 +125,19 @@ def mailboxes_failing() -> QuerySet[MailboxHealth]:
     return MailboxHealth.objects.filter(consecutive_failures__gt=0) | MailboxHealth.objects.filter(
         disabled_at__isnull=False
     )
+
+
+def organization_person(*, organization_id: int, user_id: int):
+    """An active account that holds or held a role in the organization, or None.
+
+    Roles and delegations are given only to the organization's own people: anyone else,
+    whether the id exists or not, is answered the same (no probing of account ids).
+    """
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(pk=user_id, is_active=True, memberships__organization_id=organization_id)
+        .distinct()
+        .first()
+    )

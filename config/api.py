@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.http import Http404
+from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -149,6 +150,29 @@ class ErrorSerializer(serializers.Serializer):
     message_th = serializers.CharField()
     message_en = serializers.CharField()
     fields = serializers.DictField(required=False)
+
+
+# The errors any operation may answer (as ErrorSerializer): invalid input or filters, not
+# logged in, not permitted, not found (also a page past the last), a format not offered.
+ERROR_STATUSES = ("400", "401", "403", "404", "406")
+# And those of writes: a conflict (state, stale version, duplicate), a body format not read.
+WRITE_ERROR_STATUSES = ("409", "415")
+
+
+class ApiSchema(AutoSchema):
+    """drf-spectacular's schema, with the error statuses every operation can answer."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        statuses = ERROR_STATUSES
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            statuses += WRITE_ERROR_STATUSES
+        for code in statuses:
+            if code not in responses:
+                responses[code] = self._get_response_for_code(
+                    ErrorSerializer, code, direction=direction
+                )
+        return responses
 
 
 def etag_for(item) -> str:

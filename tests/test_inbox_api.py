@@ -51,7 +51,7 @@ def test_inbox_api_marks_one_and_all_read(member_with_two_entries):
 
     # when / then
     assert client.post(f"/api/v1/inbox/{first.pk}/read/").data == {"unread_count": 1}
-    assert client.get("/api/v1/inbox/?unread=1").data["count"] == 1
+    assert client.get("/api/v1/inbox/?unread=true").data["count"] == 1
     assert client.post("/api/v1/inbox/read-all/").data == {"unread_count": 0}
     assert not Notification.objects.filter(
         user=member_with_two_entries, read_at__isnull=True

@@ -8,9 +8,15 @@ item answers 404. Versions and errors: see config.api.
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView
@@ -45,8 +51,30 @@ def visible(user) -> set[int]:
     return organization_ids_visible_to(user)
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """An id in a query (`?organization=3`): any id answers, an unknown one with nothing."""
+
+
+class _FlagField(forms.NullBooleanField):
+    widget = forms.TextInput  # the select widget reads "" and any unknown word as "any"
+
+    def to_python(self, value):
+        if value in (None, True, False):
+            return value
+        if value in ("true", "false"):
+            return value == "true"
+        raise forms.ValidationError("Give true or false.", code="invalid")
+
+
+class FlagFilter(django_filters.BooleanFilter):
+    """`?is_active=true` or `false`, as the schema says; anything else (even empty) is 400."""
+
+    field_class = _FlagField
+
+
 def id_filter(field_name: str, label: str):
-    return django_filters.NumberFilter(
+    return IdFilter(
         field_name=field_name, label=label, min_value=1, max_value=MAX_ID, decimal_places=0
     )
 
@@ -72,6 +100,7 @@ class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
 
 class DivisionFilter(django_filters.FilterSet):
     organization = id_filter("organization", "organization")
+    is_active = FlagFilter()
 
     class Meta:
         model = Division
