@@ -17,6 +17,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -28,7 +29,7 @@ User = get_user_model()
 EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 HISTORY_ACTIONS = {"created": _("Created"), "edited": _("Edited"), "deleted": _("Deleted")}
 # bookkeeping columns: the version number heads the entry, the timestamps are the entry's own
-QUIET_FIELDS = {"version", "updated_at", "created_at", "match_key"}
+QUIET_FIELDS = {"id", "version", "updated_at", "created_at", "match_key"}
 # the reasons the services write for plain edits; anything else is a person's own words
 ROUTINE_REASONS = {"", "edit", "evidence", "created", "edited", "deleted"}
 
@@ -71,6 +72,12 @@ def month_text(day: dt.date | None) -> str:
     return f"{EN_MONTHS[day.month - 1]} {day.year}"
 
 
+def ACTION_CODES() -> set[str]:
+    from workflow.models import Action
+
+    return set(Action.values)
+
+
 def _label(choices, value) -> str:
     return str(choices(value).label) if value in choices.values else str(value or "")
 
@@ -96,22 +103,33 @@ def role_text(code: str | None) -> str:
     return _label(Role, code)
 
 
+SYSTEM_NAMES = {
+    "importer": _("The report importer"),
+    "web:anonymous": _("A visitor who was not logged in"),
+    "scheduled-publisher": _("The scheduled publication"),
+    "command:import_report": _("The report import command"),
+    "command:seed_demo": _("The command that creates the demonstration data"),
+    "command:audit_verify": _("The chain check command"),
+    "task:audit.verify_all": _("The nightly check"),
+    "task:audit.verify_organization": _("A chain check asked for on the audit page"),
+}
+
+
 def system_text(code: str) -> str:
-    """A system process as words: `command:seed_demo`, `task:audit.verify_all`, `importer` …"""
+    """A system process as words: the importer, the nightly check, a command, a task …
+
+    The process's own name stays in the exports' `system_actor` column.
+    """
     if not code:
         return ""
-    kind, _sep, name = code.partition(":")
-    if code == "importer":
-        return gettext("The report importer")
-    if code == "web:anonymous":
-        return gettext("A visitor who was not logged in")
-    if kind == "beat" or name.startswith("audit.verify_all"):
-        return gettext("The nightly check")
+    if code in SYSTEM_NAMES:
+        return str(SYSTEM_NAMES[code])
+    kind = code.partition(":")[0]
     if kind == "command":
-        return gettext("A command on the server (%(name)s)") % {"name": name}
+        return gettext("A command run on the server")
     if kind == "task":
-        return gettext("A scheduled task of the system (%(name)s)") % {"name": name}
-    return gettext("The system (%(name)s)") % {"name": name or code}
+        return gettext("An automatic task of the system")
+    return gettext("The system (no person acted)")
 
 
 @dataclass(frozen=True)
@@ -238,7 +256,7 @@ def _model_field(model, name: str) -> models.Field | None:
 
 def field_label(model, name: str) -> str:
     f = _model_field(model, name)
-    return str(f.verbose_name) if f is not None else name
+    return capfirst(str(f.verbose_name)) if f is not None else name
 
 
 def value_text(model, name: str, value, names: Names) -> str:
@@ -251,6 +269,9 @@ def value_text(model, name: str, value, names: Names) -> str:
     if f.choices:
         return str(dict(f.flatchoices).get(value, value))
     if f.is_relation:
+        if f.related_model._meta.label_lower == "workflow.fiscalyear":
+            year = names.get(f.related_model, value)  # "ปีงบประมาณ พ.ศ. ๒๕๖๔" under its label
+            return year.split(" ", 1)[1] if " " in year and is_thai() else year
         return names.get(f.related_model, value)
     if isinstance(f, models.DateTimeField):
         moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
@@ -361,7 +382,7 @@ def children_labels(model) -> dict[str, str]:
             else _model_field_m2m_label(model, "divisions")
         ),
     }
-    return {key: str(label) for key, label in labels.items()}
+    return {key: capfirst(str(label)) for key, label in labels.items()}
 
 
 def _model_field_m2m_label(model, name: str) -> str:
@@ -607,7 +628,7 @@ def _subject_text(record, names: Names) -> str:
         deputy, delegator = names.get(User, record.deputy_id), names.get(User, record.delegator_id)
         return f"{deputy} {acting_for_text(delegator)}"
     if model is User:
-        return full_name(record.first_name, record.last_name, record.username)
+        return names.get(User, record.id)
     return ""
 
 
@@ -669,8 +690,14 @@ def log_items(rows) -> list[LogItem]:
             elif title and model is not None and model._meta.model_name == "evidence":
                 record_text += f" “{title}”"
         reason = row["reason"] or ""
+        action = action_text(row["action"])
+        code, _sep, comment = reason.partition(":")
         if is_transition:
             reason = record.comment
+        elif code in ACTION_CODES():
+            # the item's new version written by a transition: it reads as that transition
+            action = gettext("%(action)s (new version)") % {"action": action_text(code)}
+            reason = comment.strip()
         elif reason in ROUTINE_REASONS:
             reason = ""
         name = names.users([row["actor_id"]]).get(row["actor_id"], "") if row["actor_id"] else ""
@@ -678,7 +705,7 @@ def log_items(rows) -> list[LogItem]:
             LogItem(
                 at=when_text(row["created_at"]),
                 who=person(name, system_actor=row["system_actor"], role=role, delegator=delegator),
-                action=action_text(row["action"]),
+                action=action,
                 item=item,
                 item_kind=kind,
                 item_pk=pk,
