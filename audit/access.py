@@ -34,5 +34,8 @@ def audited_organizations(user) -> list[Organization]:
         return []
     candidates = Organization.objects.order_by("name")
     if not user.is_superuser:
-        candidates = candidates.filter(memberships__user=user, memberships__is_active=True)
+        # only an active audit role can pass may_audit: one query for everyone else
+        candidates = candidates.filter(
+            memberships__user=user, memberships__is_active=True, memberships__role__in=AUDIT_ROLES
+        )
     return [o for o in candidates.distinct()[:50] if may_audit(user, o.pk)]

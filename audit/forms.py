@@ -54,6 +54,26 @@ class ThaiDateTimeField(forms.Field):
             }
         )
 
+    def prepare_value(self, value):
+        """Shown back in the official's form (BE), whatever form it came in (ISO links)."""
+        if isinstance(value, str) and value.strip():
+            try:
+                value = self.to_python(value)
+            except forms.ValidationError:
+                return value  # as typed, beside its error
+        if isinstance(value, dt.datetime):
+            local = timezone.localtime(value) if timezone.is_aware(value) else value
+            text = f"{local:%d/%m}/{thai.be_year(local.year)}"
+            if local.time() == dt.time.max:
+                return text  # a whole day, as it was typed
+            text += f" {local:%H:%M}"
+            if local.second or local.microsecond:
+                text += f":{local:%S}" + (f".{local:%f}" if local.microsecond else "")
+            return text
+        if isinstance(value, dt.date):
+            return f"{value:%d/%m}/{thai.be_year(value.year)}"
+        return value
+
     def to_python(self, value):
         if value in self.empty_values:
             return None

@@ -161,11 +161,9 @@ def acting_for_text(delegator_name: str) -> str:
 def person(name: str, *, system_actor: str = "", role: str = "", delegator: str = "") -> Person:
     if not name:
         return Person(system_text(system_actor) or "–", system=True)
-    return Person(
-        name,
-        role=role_text(role) if role else "",
-        acting_for=acting_for_text(delegator) if delegator else "",
-    )
+    if delegator:  # the role is the chief executive's, said once
+        return Person(name, acting_for=acting_for_text(delegator))
+    return Person(name, role=role_text(role) if role else "")
 
 
 def full_name(first: str, last: str, username: str) -> str:
@@ -444,7 +442,9 @@ def version_view(model, diff: VersionDiff, names: Names, *, first: bool = False)
             continue
         if max(len(old), len(new)) <= SHORT_VALUE:
             view.parts.append(Part(label, f"{old} → {new}"))
-            view.fields.append(FieldDetail(label, [Segment(old, True)], [Segment(new, True)]))
+            view.fields.append(
+                FieldDetail(label, [Segment(old, old != "–")], [Segment(new, new != "–")])
+            )
         else:
             view.parts.append(Part(label, gettext("reworded")))
             view.fields.append(FieldDetail(label, *marked(old, new)))

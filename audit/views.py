@@ -235,8 +235,29 @@ class WorkingItem:
     pk: int
 
 
+def _acting_approvals(publications) -> dict[tuple, str]:
+    """(measure, result report, approved at) → the chief executive a deputy approved for."""
+    from audit.models import TransitionLog
+
+    moments = {p.approved_at for p in publications if p.approved_at}
+    if not moments:
+        return {}
+    logs = TransitionLog.objects.filter(
+        action="approve", delegation__isnull=False, created_at__in=moments,
+        measure_id__in={p.measure_id for p in publications},
+    ).select_related("delegation__delegator")  # fmt: skip
+    return {
+        (log.measure_id, log.result_report_id, log.created_at): workflow_selectors.person_name(
+            log.delegation.delegator
+        )
+        for log in logs
+    }
+
+
 def _published_versions(public) -> list[PublishedVersion]:
     versions = []
+    publications = [pub for row in public for pub in (row.measure, *row.result_reports)]
+    acting = _acting_approvals(publications)
     for row in public:
         for pub in (row.measure, *row.result_reports):
             content = pub.content
@@ -250,7 +271,14 @@ def _published_versions(public) -> list[PublishedVersion]:
                     revision=present.number_text(pub.revision),
                     published_by=workflow_selectors.person_name(pub.published_by) or "–",
                     published_at=present.when_text(pub.published_at),
-                    approved_by=workflow_selectors.person_name(pub.approved_by) or "–",
+                    approved_by=str(
+                        present.person(
+                            workflow_selectors.person_name(pub.approved_by),
+                            delegator=acting.get(
+                                (pub.measure_id, pub.result_report_id, pub.approved_at), ""
+                            ),
+                        )
+                    ),
                     chain_head=pub.chain_head,
                 )
             )

@@ -119,8 +119,9 @@ def test_every_history_row_of_a_full_year_reads_in_thai(auditor, world, story):
         assert response.status_code == 200, name
         assert_reads_as_thai(response.content.decode(), name)
     log = visible_text(responses["log"].content.decode())
+    number = thai.to_thai_digits(story.measure.number)
     for expected in (
-        "ส่งกลับแก้ไข", "ขอให้ระบุช่องทางเผยแพร่", "ผลการดำเนินการ มาตรการข้อ ๑",
+        "ส่งกลับแก้ไข", "ขอให้ระบุช่องทางเผยแพร่", f"ผลการดำเนินการ มาตรการข้อ {number}",
         "คณะทำงาน: บุญมี แทนได้", "กองการศึกษา ศาสนาและวัฒนธรรม",
         "ปฏิบัติราชการแทนผู้บริหาร (นายก) ประเสริฐ มั่นคง", "เอกสารหลักฐาน “คำสั่งแต่งตั้ง.pdf”",
     ):  # fmt: skip
@@ -130,7 +131,7 @@ def test_every_history_row_of_a_full_year_reads_in_thai(auditor, world, story):
     assert "หน่วยงานที่รับผิดชอบ: เพิ่ม กองการศึกษา ศาสนาและวัฒนธรรม" in timeline
     assert "หน่วยงานที่รับผิดชอบ: นำออก กองการศึกษา ศาสนาและวัฒนธรรม" in timeline
     assert "อนุมัติ (ตรวจทานแล้ว → อนุมัติแล้ว)" in timeline
-    assert "วิชัย ช่วยราชการ (ในฐานะ ผู้บริหาร (นายก)) ปฏิบัติราชการแทน" in timeline
+    assert "วิชัย ช่วยราชการ ปฏิบัติราชการแทนผู้บริหาร (นายก) ประเสริฐ มั่นคง" in timeline
     report = visible_text(responses["report timeline"].content.decode())
     assert "เอกสารหลักฐาน: เพิ่ม คำสั่งแต่งตั้ง.pdf" in report
     assert "ผลการดำเนินการ: เพิ่ม ๑ ข้อ, แก้ไข ๑ ข้อ" in report

@@ -20,7 +20,7 @@
   function picker(input) {
     var withTime = input.getAttribute("data-be-date") === "datetime";
     var button = el("button", { type: "button", "class": "secondary calendar-button",
-      "aria-label": thai ? "เลือกวันที่จากปฏิทิน" : "Pick a date" }, "📅");
+      title: thai ? "เลือกวันที่จากปฏิทิน" : "Pick a date" }, thai ? "ปฏิทิน" : "Calendar");
     var panel = el("div", { "class": "be-calendar", hidden: "" });
     input.insertAdjacentElement("afterend", button);
     button.insertAdjacentElement("afterend", panel);
