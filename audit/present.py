@@ -715,3 +715,84 @@ def log_items(rows) -> list[LogItem]:
             )
         )
     return items
+
+
+# ---- the chain's status, and the auditor's overview on the home page -------------------------
+
+
+@dataclass(frozen=True)
+class ChainView:
+    head_seq: str
+    head_hash: str
+    verified: bool
+    ok: bool = False
+    at: str = ""
+    by: str = ""
+    entries_checked: str = ""
+    broken_seq: str = ""
+    broken_where: str = ""
+    problem: str = ""
+
+
+def chain_view(organization_id: int) -> ChainView:
+    """The chain's head and its last check, as the auditor's page words them."""
+    from audit.models import ChainEntry, ChainHead, ChainVerification
+    from workflow.selectors import person_name
+
+    head = ChainHead.objects.filter(key=organization_id).values("seq", "hash").first()
+    head_seq, head_hash = number_text(head["seq"] if head else 0), head["hash"] if head else ""
+    last = (
+        ChainVerification.objects.filter(organization_id=organization_id)
+        .select_related("requested_by")
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    if last is None:
+        return ChainView(head_seq, head_hash, verified=False)
+    if last.requested_by is not None:
+        by = person_name(last.requested_by)
+    else:
+        by = system_text(last.system_actor) or system_text("process:")
+    where = ""
+    if not last.ok and last.broken_seq is not None:
+        entry = ChainEntry.objects.filter(
+            organization_id=organization_id, seq=last.broken_seq
+        ).first()
+        if entry is not None:
+            item = log_items([entry_row(entry)])[0]
+            where = f"{item.item or item.record} · {item.action} · {item.at}"
+    return ChainView(
+        head_seq, head_hash, verified=True, ok=last.ok, at=when_text(last.finished_at),
+        by=by, entries_checked=number_text(last.entries_checked),
+        broken_seq=number_text(last.broken_seq) if last.broken_seq else "",
+        broken_where=where, problem=last.problem,
+    )  # fmt: skip
+
+
+def entry_row(entry) -> dict:
+    """A chain entry as the log's row dict."""
+    from audit.selectors import LOG_COLUMNS
+
+    return {c: getattr(entry, c.replace("actor__username", "actor_id")) for c in LOG_COLUMNS}
+
+
+@dataclass(frozen=True)
+class AuditOverview:
+    organization: object
+    chain: ChainView
+    recent: list[LogItem]
+
+
+RECENT = 5
+
+
+def audit_overviews(user) -> list[AuditOverview]:
+    """For the home page of those who may audit: each organization's chain and latest entries."""
+    from audit.access import audited_organizations
+    from audit.selectors import LogFilter, organization_log
+
+    overviews = []
+    for organization in audited_organizations(user)[:3]:
+        rows, _ = organization_log(LogFilter(organization_id=organization.pk), limit=RECENT)
+        overviews.append(AuditOverview(organization, chain_view(organization.pk), log_items(rows)))
+    return overviews

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from audit import present, selectors
 from audit.access import audited_organization
 from audit.forms import AsOfForm, LogFilterForm, TimelineForm
-from audit.models import ChainEntry, ChainVerification
+from audit.models import ChainVerification
 from workflow import selectors as workflow_selectors
 from workflow.models import FiscalYear, Measure, ReportingRound, ResultReport
 
@@ -36,58 +36,6 @@ def item_model(kind: str, pk: int | None = None):
 # ---- the chain's status and "verify now" ----------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ChainView:
-    head_seq: str
-    head_hash: str
-    verified: bool
-    ok: bool = False
-    at: str = ""
-    by: str = ""
-    entries_checked: str = ""
-    broken_seq: str = ""
-    broken_where: str = ""
-    problem: str = ""
-
-
-def chain_view(organization_id: int) -> ChainView:
-    """The chain's head and its last check, as the auditor's page words them."""
-    status = selectors.chain_status(organization_id)
-    head = status["head"]
-    head_seq, head_hash = present.number_text(head["seq"]), head["hash"]
-    last = (
-        ChainVerification.objects.filter(organization_id=organization_id)
-        .select_related("requested_by")
-        .order_by("-started_at", "-id")
-        .first()
-    )
-    if last is None:
-        return ChainView(head_seq, head_hash, verified=False)
-    if last.requested_by is not None:
-        by = workflow_selectors.person_name(last.requested_by)
-    else:
-        by = present.system_text(last.system_actor) or present.system_text("process:")
-    where = ""
-    if not last.ok and last.broken_seq is not None:
-        entry = ChainEntry.objects.filter(
-            organization_id=organization_id, seq=last.broken_seq
-        ).first()
-        if entry is not None:
-            item = present.log_items([entry_row(entry)])[0]
-            where = f"{item.item or item.record} · {item.action} · {item.at}"
-    return ChainView(
-        head_seq, head_hash, verified=True, ok=last.ok, at=present.when_text(last.finished_at),
-        by=by, entries_checked=present.number_text(last.entries_checked),
-        broken_seq=present.number_text(last.broken_seq) if last.broken_seq else "",
-        broken_where=where, problem=last.problem,
-    )  # fmt: skip
-
-
-def entry_row(entry: ChainEntry) -> dict:
-    return {column: getattr(entry, column.replace("actor__username", "actor_id")) for column in
-            selectors.LOG_COLUMNS}  # fmt: skip
-
-
 @login_required
 @require_POST
 def verify_now(request, slug):
@@ -103,7 +51,7 @@ def verify_now(request, slug):
         if request.htmx:
             return render(
                 request, "audit/_chain.html",
-                {"organization": organization, "chain": chain_view(organization.pk),
+                {"organization": organization, "chain": present.chain_view(organization.pk),
                  "failed": True},
             )  # fmt: skip
         return redirect("audit:home", slug)
@@ -124,7 +72,7 @@ def chain_fragment(request, organization, since: dt.datetime | None):
     return render(
         request,
         "audit/_chain.html",
-        {"organization": organization, "chain": chain_view(organization.pk),
+        {"organization": organization, "chain": present.chain_view(organization.pk),
          "waiting": waiting, "since": since.isoformat() if since else ""},
     )  # fmt: skip
 
@@ -161,7 +109,7 @@ def audit_home(request, slug):
         "audit/home.html",
         {
             "organization": organization,
-            "chain": chain_view(organization.pk),
+            "chain": present.chain_view(organization.pk),
             "form": form,
             "active_filters": form.active_filters(),
             "rows": present.log_items(rows),

@@ -394,3 +394,18 @@ def test_a_member_with_an_audit_role_elsewhere_sees_only_that_organization(clien
     # then
     assert reverse("audit:home", args=[world.other_organization.slug]) in page
     assert reverse("audit:home", args=[world.organization.slug]) not in page
+
+
+def test_auditor_home_shows_the_chain_and_recent_activity(auditor, world, story, eager_celery):
+    # given the chain checked once
+    auditor.post(reverse("audit:verify", args=[world.organization.slug]))
+
+    # when
+    text = visible_text(auditor.get(reverse("workflow:home")).content.decode())
+
+    # then
+    audit_card = text.split("ตรวจสอบ · อบต.เขาทอง ทดสอบ", 1)[1]
+    assert "ครบถ้วน ไม่ถูกแก้ไข" in audit_card and "อรทัย ตรวจตรา" in audit_card
+    recent = audit_card.split("ความเคลื่อนไหวล่าสุด", 1)[1]
+    assert "มาลี เว็บดี · เผยแพร่" in recent  # the last thing done: the revision published
+    assert "ตรวจสอบเดี๋ยวนี้" in audit_card

@@ -67,9 +67,9 @@ def test_an_auditor_reads_the_trail_in_the_browser(browser, live_server, eager_c
     assert "ยังไม่เคยตรวจสอบ" in page.content()
 
     # and checks the chain now
-    page.click("#chain-status button")
-    page.wait_for_selector("#chain-status .ok")
-    status = page.inner_text("#chain-status")
+    page.click("section.chain button")
+    page.wait_for_selector("section.chain .ok")
+    status = page.inner_text("section.chain")
     assert "ครบถ้วน ไม่ถูกแก้ไข" in status and "อรทัย ตรวจตรา" in status
     shot(page, "audit-home-verified-th-desktop")
 
