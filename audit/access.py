@@ -30,3 +30,16 @@ def audited_organization(user, slug: str) -> Organization:
     if not may_audit(user, organization.pk):
         raise PermissionDenied
     return organization
+
+
+def audited_organizations(user) -> list[Organization]:
+    """The organizations whose audit pages `user` may open (for the header and the home page)."""
+    if not user or not user.is_authenticated:
+        return []
+    candidates = Organization.objects.order_by("name")
+    if not user.is_superuser:
+        # only an active audit role can pass may_audit: one query for everyone else
+        candidates = candidates.filter(
+            memberships__user=user, memberships__is_active=True, memberships__role__in=AUDIT_ROLES
+        )
+    return [o for o in candidates.distinct()[:50] if may_audit(user, o.pk)]

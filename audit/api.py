@@ -31,7 +31,7 @@ class LogAPI(AuditAPIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, slug):
         organization = self.organization()
-        form = LogFilterForm(request.query_params)
+        form = LogFilterForm(request.query_params, organization=organization)
         if not form.is_valid():
             raise ValidationError(form.errors)
         rows, next_cursor = selectors.organization_log(

@@ -363,11 +363,17 @@ def verify(organization_id: int | None) -> Verification:
     return Verification(True, checked, expected - 1, prev)
 
 
-def verification_record(organization_id: int | None) -> ChainVerification:
-    """Run `verify` and keep its result for the auditor's page."""
+def verification_record(organization_id: int | None, *, requested_by=None) -> ChainVerification:
+    """Run `verify` and keep its result, and who asked for it, for the auditor's page."""
+    from audit.context import current_actor, process_actor
+
     started = timezone.now()
     result = verify(organization_id)
+    actor = current_actor()
+    system = "" if requested_by else ((actor.system if actor else "") or process_actor())
     return ChainVerification.objects.create(
+        requested_by=requested_by,
+        system_actor=system[:100],
         organization_id=organization_id,
         started_at=started,
         finished_at=timezone.now(),

@@ -168,6 +168,14 @@ class ChainVerification(models.Model):
     head_hash = models.CharField(_("head hash"), max_length=64)
     broken_seq = models.BigIntegerField(_("first broken link"), null=True, blank=True)
     problem = models.TextField(_("problem"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("requested by"),
+    )  # fmt: skip
+    system_actor = models.CharField(
+        _("system process"), max_length=100, blank=True,
+        help_text=_("Set when no person asked: the nightly check, a command."),
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -11,13 +11,16 @@ import csv
 import datetime as dt
 import functools
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Case, CharField, F, Func, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
+from django.utils import timezone
 
 from approvals.models import Membership
 from audit.diff import VersionDiff, version_diff
@@ -270,6 +273,7 @@ class LogFilter:
     measure_id: int | None = None
     result_report_id: int | None = None
     action: str | None = None
+    state: str | None = None  # transitions that led to this state
 
 
 def log_queryset(f: LogFilter):
@@ -286,6 +290,11 @@ def log_queryset(f: LogFilter):
         qs = qs.filter(result_report_id=f.result_report_id)
     if f.action:
         qs = qs.filter(action=f.action)
+    if f.state:
+        moves = TransitionLog.objects.filter(
+            organization_id=f.organization_id, target_state=f.state
+        ).values("pk")
+        qs = qs.filter(record_model="audit.transitionlog", record_pk__in=moves)
     if f.division_id:
         measures = Measure.divisions.through.objects.filter(division_id=f.division_id)
         qs = qs.filter(
@@ -314,12 +323,100 @@ def organization_log(f: LogFilter, *, after: str | None = None, limit: int = 50)
     return rows, next_cursor
 
 
-def _export_sql(f: LogFilter) -> tuple[str, list]:
-    qs = (
+CSV_HEADER = [
+    "at", "seq", "actor_id", "actor", "actor_name", "system_actor", "action", "action_label",
+    "role", "role_label", "acting_for", "reason", "item_type", "item_id", "measure_id",
+    "result_report_id", "record_type", "record_id", "hash",
+]  # fmt: skip
+
+
+class LocalISO(Func):
+    """`2026-12-01T14:05:00.000000+07:00`: a moment in the site's time zone, as ISO 8601."""
+
+    output_field = CharField()
+
+    def as_sql(self, compiler, connection, **extra):
+        raise NotImplementedError("LocalISO is formatted by PostgreSQL only")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        zone = timezone.get_current_timezone_name()
+        offset = timezone.localtime().strftime("%z")
+        offset = f"{offset[:3]}:{offset[3:]}"
+        return (
+            f"(to_char(({sql}) AT TIME ZONE %s, 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || %s)",
+            [*params, zone, offset],
+        )
+
+
+def _labels_case(field_name: str, choices) -> Case:
+    return Case(
+        *[When(**{field_name: code}, then=Value(str(label))) for code, label in choices],
+        default=Value(""),
+        output_field=CharField(),
+    )
+
+
+def _person_name(prefix: str):
+    full = Trim(Concat(f"{prefix}first_name", Value(" "), f"{prefix}last_name"))
+    return Coalesce(NullIf(full, Value("")), f"{prefix}username", Value(""))
+
+
+def _csv_queryset(f: LogFilter, *, local_time: bool):
+    """The log with the human columns beside the codes, in the current language."""
+    from approvals.models import Role
+    from audit.present import HISTORY_ACTIONS
+    from workflow.models import Action
+
+    transition = TransitionLog.objects.filter(pk=OuterRef("record_pk"))
+    is_transition = Q(record_model="audit.transitionlog")
+    actions = [*((k, v) for k, v in HISTORY_ACTIONS.items()), *Action.choices]
+    return (
         log_queryset(f)
         .order_by("created_at", "id")
-        .values_list(*[c for c in LOG_COLUMNS if c != "id"])
-    )
+        .annotate(
+            at_text=LocalISO("created_at") if local_time else F("created_at"),
+            actor_name=Coalesce(_person_name("actor__"), Value("")),
+            action_label=_labels_case("action", actions),
+            role_code=Case(
+                When(is_transition, then=Subquery(transition.values("role")[:1])),
+                default=Value(""),
+                output_field=CharField(),
+            ),
+        )
+        .annotate(
+            role_label=_labels_case("role_code", Role.choices),
+            acting_for=Case(
+                When(
+                    is_transition,
+                    then=Subquery(
+                        transition.filter(delegation__isnull=False)
+                        .annotate(name=_person_name("delegation__delegator__"))
+                        .values("name")[:1]
+                    ),
+                ),
+                default=Value(""),
+                output_field=CharField(),
+            ),
+        )
+        .values_list(
+            "at_text", "seq", "actor_id", "actor__username", "actor_name", "system_actor",
+            "action", "action_label", "role_code", "role_label", "acting_for", "reason",
+            "subject_model", "subject_pk", "measure_id", "result_report_id", "record_model",
+            "record_pk", "hash",
+        )
+    )  # fmt: skip
+
+
+def _export_sql(f: LogFilter, fmt: str) -> tuple[str, list]:
+    if fmt == "csv":
+        qs = _csv_queryset(f, local_time=True)
+    else:
+        qs = (
+            log_queryset(f)
+            .order_by("created_at", "id")
+            .values_list(*[c for c in LOG_COLUMNS if c != "id"])
+        )
     sql, params = qs.query.sql_with_params()
     return sql, list(params)
 
@@ -333,29 +430,55 @@ def _export_row(values) -> list:
     ]  # fmt: skip
 
 
+def _csv_row(values) -> list:
+    at, *rest = values
+    row = [timezone.localtime(at).isoformat(timespec="microseconds"), *rest]
+    return ["" if v is None else v for v in row]
+
+
+BOM = "\ufeff".encode()
+
+
 def log_export(f: LogFilter, fmt: str, chunk_size: int = 5000) -> Iterator[bytes]:
     """The whole filtered log as CSV or JSON Lines, in chunks, never all in memory.
 
-    On PostgreSQL the database formats the rows itself (COPY … TO STDOUT).
+    The CSV is for people (Excel): a byte-order mark, Bangkok times, labels and names beside
+    the codes, in the language of the request. JSON Lines is for machines: codes and UTC
+    times only. On PostgreSQL the database formats the rows itself (COPY … TO STDOUT).
+    The query is built now, while the request's language is active; rows stream later.
     """
     if connection.vendor == "postgresql":
-        yield from _export_copy(f, fmt)
-        return
+        sql, params = _export_sql(f, fmt)
+        copied = _export_copy(sql, params, fmt)
+        return itertools.chain([BOM], copied) if fmt == "csv" else copied
+    if fmt == "csv":
+        qs = _csv_queryset(f, local_time=False)
+        return itertools.chain(
+            [BOM],
+            _export_python(
+                (_csv_row(v) for v in qs.iterator(chunk_size)), CSV_HEADER, fmt, chunk_size
+            ),
+        )
     qs = (
         log_queryset(f)
         .order_by("created_at", "id")
         .values_list(*[c for c in LOG_COLUMNS if c != "id"])
     )
+    return _export_python(
+        (_export_row(v) for v in qs.iterator(chunk_size=chunk_size)), EXPORT_HEADER, fmt, chunk_size
+    )
+
+
+def _export_python(rows, header: list[str], fmt: str, chunk_size: int) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if fmt == "csv":
-        writer.writerow(csv_row(EXPORT_HEADER))
-    for n, values in enumerate(qs.iterator(chunk_size=chunk_size), start=1):
-        row = _export_row(values)
+        writer.writerow(csv_row(header))
+    for n, row in enumerate(rows, start=1):
         if fmt == "csv":
             writer.writerow(csv_row(row))
         else:
-            buffer.write(json.dumps(dict(zip(EXPORT_HEADER, row, strict=True)), ensure_ascii=False))
+            buffer.write(json.dumps(dict(zip(header, row, strict=True)), ensure_ascii=False))
             buffer.write("\n")
         if n % chunk_size == 0:
             yield buffer.getvalue().encode()
@@ -364,25 +487,25 @@ def log_export(f: LogFilter, fmt: str, chunk_size: int = 5000) -> Iterator[bytes
     yield buffer.getvalue().encode()
 
 
-def _export_copy(f: LogFilter, fmt: str) -> Iterator[bytes]:
-    sql, params = _export_sql(f)
+def _export_copy(sql: str, params: list, fmt: str) -> Iterator[bytes]:
+    header = CSV_HEADER if fmt == "csv" else EXPORT_HEADER
     # rename the ORM's columns positionally so the header and JSON keys are ours
-    columns = ", ".join(f'e.c{i} AS "{name}"' for i, name in enumerate(EXPORT_HEADER))
-    names = ", ".join(f"c{i}" for i in range(len(EXPORT_HEADER)))
+    columns = ", ".join(f'e.c{i} AS "{name}"' for i, name in enumerate(header))
+    names = ", ".join(f"c{i}" for i in range(len(header)))
     select = f"SELECT {columns} FROM ({sql}) AS e({names})"
     if fmt == "csv":
         # every cell as text a spreadsheet does not run: workflow.exports.csv_cell, in SQL
         safe = ", ".join(
             f"CASE WHEN e.c{i}::text ~ %s THEN '''' || e.c{i}::text"
             f' ELSE e.c{i}::text END AS "{name}"'
-            for i, name in enumerate(EXPORT_HEADER)
+            for i, name in enumerate(header)
         )
         statement = (
             f"COPY (SELECT {safe} FROM ({sql}) AS e({names})) TO STDOUT "
             "WITH (FORMAT csv, HEADER true)"
         )
         # the patterns of the SELECT list come before the parameters of its FROM
-        params = [*[CSV_FORMULA_PATTERN] * len(EXPORT_HEADER), *params]
+        params = [*[CSV_FORMULA_PATTERN] * len(header), *params]
     else:
         # csv with quote/delimiter bytes that JSON never contains = raw JSON text per line
         statement = (

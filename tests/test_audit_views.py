@@ -106,7 +106,7 @@ def test_timeline_page_renders_for_the_auditor(client, story):
 
     # then
     assert response.status_code == 200
-    assert "จัดทำประกาศเจตจำนงสุจริต" in response.content.decode()
+    assert "จัดทำประกาศ<ins>เจตจำนงสุจริต</ins>" in response.content.decode()
 
 
 def test_audit_views_refuse_people_who_are_not_auditors_or_admins(client, story):
@@ -188,7 +188,9 @@ def test_log_export_streams_csv_and_json_lines_for_a_filter(client, story):
 
     # then
     assert csv_response.streaming
-    lines = b"".join(csv_response.streaming_content).decode().strip().splitlines()
+    content = b"".join(csv_response.streaming_content)
+    assert content.startswith("\ufeff".encode())  # Excel reads it as UTF-8
+    lines = content.decode("utf-8-sig").strip().splitlines()
     assert lines[0].startswith("at,seq,actor_id,actor,")
     assert len(lines) - 1 == ChainEntry.objects.filter(organization=measure.organization).count()
     rows = [

@@ -7,12 +7,11 @@ import pytest
 from django.conf import settings
 
 from tests.factories import DivisionFactory, MeasureFactory, ReportingRoundFactory
-from tests.web_helpers import people_of, walk_to_published
+from tests.web_helpers import browser_log_in, people_of, walk_to_published
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
-PASSWORD = "pass-1234"  # tests.factories.UserFactory
 
 
 # Playwright's sync API runs an event loop in the test's thread (for the whole session once
@@ -27,14 +26,7 @@ def shot(page, name: str) -> None:
 
 
 def log_in(browser, live_server, username: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="th-TH")
-    page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
-    return page
+    return browser_log_in(browser, live_server, username)
 
 
 def take(page, action: str) -> None:

@@ -158,3 +158,20 @@ def many_measures(count: int):
         (f"มาตรการที่ {n} ดำเนินการ", f"วิธีการดำเนินการที่ {n}", f"ผลการดำเนินการที่ {n}")
         for n in range(1, count + 1)
     ]
+
+
+BROWSER_PASSWORD = "pass-1234"  # tests.factories.UserFactory
+
+
+def browser_log_in(browser, live_server, username: str, viewport=None):
+    """A Thai-speaking browser context logged in as `username`, on the home page."""
+    context = browser.new_context(
+        viewport=viewport or {"width": 1280, "height": 900}, locale="th-TH"
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", BROWSER_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    return page

@@ -161,18 +161,23 @@ class PublicMeasure:
     result_reports: list[Publication] = field(default_factory=list)
 
 
-def public_report(organization: Organization, fiscal_year: FiscalYear) -> list[PublicMeasure]:
+def public_report(
+    organization: Organization, fiscal_year: FiscalYear, *, at: dt.datetime | None = None
+) -> list[PublicMeasure]:
     """What the public sees of a year's plan: per measure, its latest Publication and the
     latest Publication of each of its result reports, in measure-number order.
 
     Only Publication rows are read, so a revision in progress changes nothing here
-    until it is published in turn. Two queries whatever the number of measures.
+    until it is published in turn; with `at`, what the public saw at that moment.
+    Two queries whatever the number of measures.
     """
     publications = (
         Publication.objects.filter(organization=organization, fiscal_year=fiscal_year)
-        .select_related("approved_by")
+        .select_related("approved_by", "published_by")
         .order_by("-published_at", "-pk")
     )
+    if at is not None:
+        publications = publications.filter(published_at__lte=at)
     latest_measure: dict[int, Publication] = {}
     latest_report: dict[int, Publication] = {}
     for publication in publications.filter(result_report__isnull=True):
@@ -194,16 +199,26 @@ def public_report(organization: Organization, fiscal_year: FiscalYear) -> list[P
     )
 
 
-def public_report_document(*, organization_slug: str, year: int) -> PublicReport:
-    """The published report of an organization's fiscal year as the public pages show it.
+def public_report_document(
+    *, organization_slug: str, year: int, at: dt.datetime | None = None
+) -> PublicReport:
+    """The published report of an organization's fiscal year as the public pages show it
+    (with `at`: as they showed it then).
 
     Built from `public_report` (Publication rows only): each measure as last published,
     with its last published result reports. Four queries, whatever the size.
     """
     organization = get_object_or_404(Organization, slug=organization_slug)
     fiscal_year = get_object_or_404(FiscalYear, year=year)
+    return public_report_built(
+        organization, fiscal_year, public_report(organization, fiscal_year, at=at)
+    )
+
+
+def public_report_built(organization, fiscal_year, measures: list[PublicMeasure]) -> PublicReport:
+    """The public document of `public_report`'s rows."""
     rows, newest = [], None
-    for public in public_report(organization, fiscal_year):
+    for public in measures:
         pub, content = public.measure, public.measure.content
         rows.append(
             PublicRow(
@@ -403,7 +418,11 @@ class TimelineEntry:
 
 
 def item_timeline(item) -> list[TimelineEntry]:
-    """Transitions (with their reasons) and edits of one item, newest first."""
+    """Transitions (with their reasons) and edits of one item, newest first.
+
+    An edit names the parts it changed as the auditor's timeline does (audit.present).
+    """
+    from audit import present
     from audit.models import TransitionLog
     from workflow.models import Action, Measure
 
@@ -415,12 +434,19 @@ def item_timeline(item) -> list[TimelineEntry]:
         TimelineEntry(
             at=log.created_at,
             kind="transition",
-            who=person_name(log.actor) or log.system_actor,
+            who=str(
+                present.person(
+                    person_name(log.actor),
+                    system_actor=log.system_actor,
+                    role=log.role,
+                    delegator=person_name(log.delegation.delegator) if log.delegation else "",
+                )
+            ),
             what=str(Action(log.action).label) if log.action in Action.values else log.action,
             comment=log.comment,
             role=log.role,
         )
-        for log in logs.select_related("actor")
+        for log in logs.select_related("actor", "delegation__delegator")
     ]
     actions = set(Action.values)
     records = list(item.history.select_related("history_user").order_by("history_date"))
@@ -430,23 +456,22 @@ def item_timeline(item) -> list[TimelineEntry]:
         if reason not in actions:
             changes = ()
             if previous is not None and record.history_type == "~":
-                delta = record.diff_against(previous, excluded_fields=_m2m_names(item))
-                fields = [item._meta.get_field(c.field) for c in delta.changes]
-                changes = tuple(str(f.verbose_name) for f in fields)
+                parts = present.version_summary(
+                    type(item), present.row_dict(previous), present.row_dict(record)
+                )
+                changes = tuple(str(p) for p in parts)
+            comment = record.history_change_reason or ""
             entries.append(
                 TimelineEntry(
                     at=record.history_date,
                     kind="edit",
-                    who=person_name(record.history_user),
+                    who=person_name(record.history_user)
+                    or present.system_text(record.system_actor),
                     what={"+": "created", "~": "edited", "-": "deleted"}[record.history_type],
-                    comment=record.history_change_reason or "",
+                    comment="" if comment in present.ROUTINE_REASONS else comment,
                     changes=changes,
                 )
             )
         previous = record
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries
-
-
-def _m2m_names(item) -> list[str]:
-    return [f.name for f in item._meta.many_to_many]

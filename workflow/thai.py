@@ -167,3 +167,86 @@ def parse_period(text: str) -> tuple[dt.date, dt.date]:
     if end < start:
         raise PeriodError(f"เดือนสิ้นสุดก่อนเดือนเริ่มต้น / the period ends before it starts: {text!r}")
     return start, end
+
+
+class DateError(ValueError):
+    pass
+
+
+_NUMERIC_DATE = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2,4})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_TIME = re.compile(
+    r"(?:[T\s,]+(?:เวลา\s*)?(\d{1,2})[:.](\d{2})(?:[:.](\d{2})(?:\.(\d{1,6}))?)?\s*(?:น\.?)?)?"
+)
+
+
+def _named_month(text: str) -> tuple[int, int, int, str] | None:
+    """`1 ธ.ค. 2569 …`, `1 ธันวาคม 2569 …` → (day, month, year, the rest)."""
+    match = re.match(r"(\d{1,2})\s*", text)
+    if not match:
+        return None
+    rest = text[match.end() :]
+    names = [(name, index) for index, name in enumerate(MONTH_NAMES)]
+    names += [(a, index) for index, a in enumerate(MONTH_ABBREVIATIONS)]
+    names += [(a.replace(".", ""), index) for index, a in enumerate(MONTH_ABBREVIATIONS)]
+    for name, index in sorted(names, key=lambda n: len(n[0]), reverse=True):
+        if rest.startswith(name):
+            year = re.match(r"\s*(?:พ\.\s*ศ\.\s*)?(\d{2,4})", rest[len(name) :])
+            if year:
+                tail = rest[len(name) + year.end() :]
+                return int(match.group(1)), index + 1, int(year.group(1)), tail
+    return None
+
+
+def parse_datetime(text: str) -> tuple[dt.datetime, bool]:
+    """A date (and time) as an official types it → (naive datetime, whether a time was given).
+
+    Thai forms take Buddhist Era years: `01/12/2569`, `1/12/69 14:30`, `1 ธ.ค. 2569`,
+    `๑ ธันวาคม ๒๕๖๙ ๑๔:๓๐ น.`; the ISO form `2026-12-01T14:30` (CE) is the machines' and the
+    browser pickers'. A day-first date with a Christian-era year is refused, not guessed.
+    """
+    cleaned = to_arabic_digits(normalize_text(text or ""))
+    if not cleaned:
+        raise DateError("empty")
+    iso = _ISO_DATE.match(cleaned)
+    if iso:
+        year, month, day = (int(g) for g in iso.groups())
+        if year >= 2400:  # an ISO form written with the BE year
+            year = ce_year(year)
+        rest = cleaned[iso.end() :]
+        offset = re.search(r"(Z|[+-]\d{2}:?\d{2})$", rest)
+        if offset:
+            rest = rest[: offset.start()]
+    else:
+        numeric = _NUMERIC_DATE.match(cleaned)
+        if numeric:
+            day, month, year = (int(g) for g in numeric.groups())
+            rest = cleaned[numeric.end() :]
+        else:
+            named = _named_month(cleaned)
+            if named is None:
+                raise DateError(f"unreadable date: {text!r}")
+            day, month, year, rest = named
+        if year < 100:
+            year += 2500
+        if year < 2400:
+            raise DateError(f"the year must be Buddhist Era: {text!r}")
+        year = ce_year(year)
+    rest = rest.strip().lstrip("T")
+    time = _TIME.fullmatch(f" {rest}" if rest else "")
+    if time is None:
+        raise DateError(f"unreadable time: {text!r}")
+    hour, minute, second = (int(g) if g else 0 for g in time.groups()[:3])
+    micro = int((time.group(4) or "0").ljust(6, "0"))
+    try:
+        moment = dt.datetime(year, month, day, hour, minute, second, micro)
+    except ValueError as error:
+        raise DateError(f"no such date: {text!r}") from error
+    if iso and offset:
+        from django.utils import timezone
+
+        aware = dt.datetime.fromisoformat(
+            f"{moment.isoformat()}{offset.group(1).replace('Z', '+00:00')}"
+        )
+        moment = timezone.make_naive(aware)
+    return moment, time.group(1) is not None

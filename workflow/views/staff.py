@@ -59,7 +59,10 @@ def _item_of(user, kind: str, pk: int):
 
 @login_required
 def home(request):
-    return render(request, "workflow/home.html", selectors.waiting_for(request.user))
+    from audit.present import audit_overviews
+
+    context = {**selectors.waiting_for(request.user), "audits": audit_overviews(request.user)}
+    return render(request, "workflow/home.html", context)
 
 
 def _list(request, template: str, rows_template: str, queryset, extra: dict):
