@@ -37,8 +37,8 @@ class TransitionNotAllowed(WorkflowError):
 class StaleVersion(WorkflowError):
     code = "stale_version"
     status = 409
-    message_th = "รายการนี้ถูกแก้ไขโดยผู้อื่นแล้ว กรุณาโหลดใหม่"
-    message_en = "Someone else changed this item meanwhile; reload it and try again."
+    message_th = "รายการนี้มีการเปลี่ยนแปลงหลังจากที่ท่านเปิดไว้ กรุณาโหลดใหม่"
+    message_en = "This item changed after you opened it; reload it and try again."
 
 
 class ReasonRequired(WorkflowError):

@@ -83,10 +83,12 @@ def test_measure_edit_reorders_methods_and_refuses_a_stale_version(world, organi
 
     assert first.status_code == 302
     assert [m.text for m in Measure.objects.get(pk=measure.pk).methods.all()] == ["สอง", "หนึ่ง"]
-    assert stale.status_code == 302
-    assert [str(m) for m in get_messages(stale.wsgi_request)][-1] == (
-        "รายการนี้ถูกแก้ไขโดยผู้อื่นแล้ว กรุณาโหลดใหม่"
-    )
+    # the stale save shows the form again, with the text typed and the conflict explained
+    assert stale.status_code == 200
+    page = stale.content.decode()
+    assert "รายการนี้มีการเปลี่ยนแปลงหลังจากที่ท่านเปิดไว้ กรุณาโหลดใหม่" in page
+    assert ">สาม</textarea>" in page
+    assert f'name="overwrite" value="{measure.version + 1}"' in page
 
 
 def test_result_report_form_evidence_and_recommendations(world, organization):

@@ -158,3 +158,13 @@ def many_measures(count: int):
         (f"มาตรการที่ {n} ดำเนินการ", f"วิธีการดำเนินการที่ {n}", f"ผลการดำเนินการที่ {n}")
         for n in range(1, count + 1)
     ]
+
+
+def as_user(user, language: str = "th"):
+    """A test client logged in as `user`, its pages in `language`."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    client.cookies["django_language"] = language
+    return client

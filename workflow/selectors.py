@@ -302,15 +302,26 @@ class ItemFilters:
 
 def _filtered(queryset, filters: ItemFilters, *, to_measure: str):
     """Apply the list filters; `to_measure` is the path from the listed model to its measure."""
+    from workflow import search
+
     conditions = {
         f"{to_measure}fiscal_year__year": filters.year,
         "state": filters.state,
         f"{to_measure}divisions": filters.division,
-        f"{to_measure}title__icontains": filters.q,
     }
     if to_measure:
         conditions["reporting_round_id"] = filters.round
-    return queryset.filter(**{k: v for k, v in conditions.items() if v}).distinct()
+    queryset = queryset.filter(**{k: v for k, v in conditions.items() if v})
+    if thai.search_key(filters.q):
+        if to_measure:
+            queryset = queryset.filter(search.result_reports_matching(filters.q))
+            queryset = queryset.prefetch_related("items", "recommendations", "measure__methods")
+        else:
+            queryset = queryset.filter(search.measures_matching(filters.q))
+            queryset = queryset.prefetch_related(
+                "methods", "result_reports__items", "result_reports__recommendations"
+            )
+    return queryset.distinct()
 
 
 def measure_list(*, user, filters: ItemFilters):

@@ -1,6 +1,7 @@
 """Stored codes shown as words: `{{ item.state|state_label }}`, `{{ log.action|action_label }}`."""
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 from workflow.models import Action, State
 
@@ -15,3 +16,17 @@ def state_label(value):
 @register.filter
 def action_label(value):
     return Action(value).label if value in Action.values else value
+
+
+# What the next step of an item in each state is, in the words staff use.
+NEXT_STEPS = {
+    State.DRAFTED: _("the division head completes it and submits it"),
+    State.SUBMITTED: _("the working group reviews it or returns it"),
+    State.REVIEWED: _("the chief executive approves it or returns it"),
+    State.APPROVED: _("the publisher publishes it"),
+}
+
+
+@register.filter
+def next_step_label(value):
+    return NEXT_STEPS.get(value, "")

@@ -12,13 +12,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from approvals import permissions
-from approvals.exceptions import ValidationFailed
+from approvals import selectors as approval_selectors
+from approvals.exceptions import (
+    NotEditable,
+    StaleVersion,
+    TransitionNotAllowed,
+    ValidationFailed,
+    WorkflowError,
+)
 from approvals.services import transition_perform
 from workflow import selectors, services
 from workflow.forms import EvidenceForm, MeasureForm, ResultReportCreateForm, texts_from
 from workflow.models import Action, Evidence, Measure, Organization, ResultReport, State
 from workflow.uploads import evidence_response
-from workflow.views.errors import handles_workflow_errors
+from workflow.views.errors import handles_workflow_errors, workflow_error_message
 
 PAGE_SIZE = 50
 ITEM_MODELS = {"measure": Measure, "report": ResultReport}
@@ -90,7 +97,27 @@ def result_report_list(request):
     )
 
 
-def _detail(request, kind: str, item, template: str, extra: dict):
+# The weight of each action on the page: the step forward first and filled, the way
+# back after it and outlined.
+PRIMARY_ACTIONS = (Action.APPROVE, Action.REVIEW, Action.SUBMIT, Action.PUBLISH)
+SECONDARY_ACTIONS = (Action.RETURN, Action.WITHDRAW, Action.REVISE)
+
+
+def _ordered_actions(request, item) -> list[dict]:
+    """The person's actions on the item, step forward first, each with who will be told."""
+    available = permissions.actions_available(request.user, item)
+    return [
+        {
+            "action": action,
+            "primary": action in PRIMARY_ACTIONS,
+            "told": approval_selectors.people_told(item, action.value, request.user),
+        }
+        for action in (*PRIMARY_ACTIONS, *SECONDARY_ACTIONS)
+        if action in available
+    ]
+
+
+def _detail(request, kind: str, item, template: str, extra: dict, status: int = 200):
     from audit.access import may_audit
 
     return render(
@@ -101,60 +128,119 @@ def _detail(request, kind: str, item, template: str, extra: dict):
             "kind": kind,
             "audit_kind": "measures" if kind == "measure" else "reports",
             "may_audit": may_audit(request.user, item.organization_id),
-            "actions": permissions.actions_available(request.user, item),
+            "actions": _ordered_actions(request, item),
+            "standing": approval_selectors.item_standing(item),
             "timeline": selectors.item_timeline(item),
             **extra,
         },
+        status=status,
     )
 
 
-@login_required
-def measure_detail(request, pk: int):
-    measure = _item_of(request.user, "measure", pk)
-    extra = {
+def _measure_page(request, measure, extra: dict | None = None, status: int = 200):
+    context = {
         "may_edit": permissions.may_edit(request.user, measure, "measure"),
         "may_add_report": permissions.facts_for(request.user, measure).heads_division,
         "methods": list(measure.methods.all()),
         "divisions": list(measure.divisions.all()),
         "reports": list(measure.result_reports.select_related("reporting_round")),
+        **(extra or {}),
     }
-    return _detail(request, "measure", measure, "workflow/measure_detail.html", extra)
+    return _detail(request, "measure", measure, "workflow/measure_detail.html", context, status)
+
+
+def _report_page(request, report, extra: dict | None = None, status: int = 200):
+    may_attach = permissions.may_edit(request.user, report, "evidence")
+    context = {
+        "may_edit": permissions.may_edit(request.user, report, "items")
+        or permissions.may_edit(request.user, report, "recommendations"),
+        "may_attach": may_attach,
+        "evidence_form": EvidenceForm() if may_attach else None,
+        "items": list(report.items.all()),
+        "recommendations": list(report.recommendations.all()),
+        "evidence": list(report.evidence.all()),
+        **(extra or {}),
+    }
+    return _detail(request, "report", report, "workflow/result_report_detail.html", context, status)
+
+
+def _item_page(request, kind: str, item, extra: dict | None = None, status: int = 200):
+    page = _measure_page if kind == "measure" else _report_page
+    return page(request, item, extra, status)
+
+
+@login_required
+def measure_detail(request, pk: int):
+    return _measure_page(request, _item_of(request.user, "measure", pk))
 
 
 @login_required
 def result_report_detail(request, pk: int):
-    report = _item_of(request.user, "report", pk)
-    extra = {
-        "may_edit": permissions.may_edit(request.user, report, "items")
-        or permissions.may_edit(request.user, report, "recommendations"),
-        "evidence_form": EvidenceForm()
-        if permissions.may_edit(request.user, report, "evidence")
-        else None,
-        "items": list(report.items.all()),
-        "recommendations": list(report.recommendations.all()),
-        "evidence": list(report.evidence.all()),
+    return _report_page(request, _item_of(request.user, "report", pk))
+
+
+def _conflict(request, item, error: WorkflowError) -> dict | None:
+    """What changed meanwhile, and by whom, when an action met a newer version of the item."""
+    if not isinstance(error, StaleVersion | TransitionNotAllowed | NotEditable):
+        return None
+    change = approval_selectors.item_last_change(item)
+    user = change.get("user")
+    return {
+        "by_me": user is not None and user.pk == request.user.pk,
+        "who": approval_selectors.person_label(user) if user is not None else "",
+        "at": change.get("at"),
+        "state": item.get_state_display(),
+        "version": item.version,
+        "may_overwrite": isinstance(error, StaleVersion),
     }
-    return _detail(request, "report", report, "workflow/result_report_detail.html", extra)
+
+
+def _now_with(item) -> str:
+    """The success message's second half: who has the item now."""
+    if item.state == State.PUBLISHED:
+        return _("It is now published for the public.")
+    people = approval_selectors.people_for_step(item, item.state)
+    if not people:
+        return _("Nobody holds the next step yet; ask the organization admin.")
+    return _("It is now with: %(people)s.") % {"people": ", ".join(people)}
 
 
 @login_required
 @require_POST
-@handles_workflow_errors
 def transition(request, kind: str, pk: int):
-    """Take one action on an item; `version` is the version the person saw."""
+    """Take one action on an item; `version` is the version the person saw.
+
+    A refused action shows the item page again with what was typed and why.
+    """
     item = _item_of(request.user, kind, pk)
     action = request.POST.get("action", "")
     if action not in Action.values:
         raise Http404
-    transition_perform(
-        item=item,
-        action=action,
-        actor=request.user,
-        comment=request.POST.get("comment", ""),
-        expected_version=_int_or_none(request.POST.get("version")),
-        ip_address=request.META.get("REMOTE_ADDR"),
+    comment = request.POST.get("comment", "")
+    try:
+        transition_perform(
+            item=item,
+            action=action,
+            actor=request.user,
+            comment=comment,
+            expected_version=_int_or_none(request.POST.get("version")),
+            ip_address=request.META.get("REMOTE_ADDR"),
+        )
+    except WorkflowError as error:
+        item = _item_of(request.user, kind, pk)
+        refused = {
+            "action": action,
+            "comment": comment,
+            "message": workflow_error_message(error),
+            "conflict": _conflict(request, item, error),
+            "kept_in_form": Action(action) in permissions.actions_available(request.user, item),
+        }
+        return _item_page(request, kind, item, {"refused": refused}, status=error.status)
+    item = _item_of(request.user, kind, pk)
+    messages.success(
+        request,
+        _("%(action)s: done.") % {"action": Action(action).label} + " " + _now_with(item),
     )
-    messages.success(request, _("Done: %(action)s.") % {"action": Action(action).label})
     return redirect(f"workflow:{'measure' if kind == 'measure' else 'result-report'}-detail", pk=pk)
 
 
@@ -173,6 +259,21 @@ def _with_service_errors(form, error: ValidationFailed) -> None:
     for field, errors in error.fields.items():
         for message in errors:
             form.add_error(field if field in form.fields else None, message)
+
+
+def _refused_edit(request, form, item, error: WorkflowError) -> dict | None:
+    """Show a refused save on the form itself; a conflict says who changed what meanwhile."""
+    if isinstance(error, ValidationFailed):
+        _with_service_errors(form, error)
+        return None
+    form.add_error(None, workflow_error_message(error))
+    current = type(item).objects.get(pk=item.pk)
+    return _conflict(request, current, error)
+
+
+def _expected_version(request) -> int | None:
+    """The version the person edited, or the newer one they chose to save over."""
+    return _int_or_none(request.POST.get("overwrite") or request.POST.get("version"))
 
 
 def _measure_fields(form: MeasureForm, methods: list[str]) -> dict:
@@ -222,7 +323,9 @@ def measure_create(request):
 @handles_workflow_errors
 def measure_edit(request, pk: int):
     measure = _item_of(request.user, "measure", pk)
-    permissions.authorize_edit(request.user, measure, "measure")
+    if request.method != "POST":  # a save is checked by the service, and refused on the form
+        permissions.authorize_edit(request.user, measure, "measure")
+    conflict = None
     form = MeasureForm(
         request.POST or None,
         organization=measure.organization,
@@ -236,19 +339,18 @@ def measure_edit(request, pk: int):
                 services.measure_update(
                     measure=measure,
                     actor=request.user,
-                    expected_version=_int_or_none(request.POST.get("version")),
+                    expected_version=_expected_version(request),
                     **_measure_fields(form, methods),
                 )
-            except ValidationFailed as error:
-                _with_service_errors(form, error)
+            except WorkflowError as error:
+                conflict = _refused_edit(request, form, measure, error)
             else:
                 messages.success(request, _("The measure was saved."))
                 return redirect("workflow:measure-detail", pk=measure.pk)
     else:
         methods = [m.text for m in measure.methods.all()]
-    return render(
-        request, "workflow/measure_form.html", {"form": form, "methods": methods, "item": measure}
-    )
+    context = {"form": form, "methods": methods, "item": measure, "conflict": conflict}
+    return render(request, "workflow/measure_form.html", context)
 
 
 @login_required
@@ -280,9 +382,14 @@ def result_report_edit(request, pk: int):
     report = _item_of(request.user, "report", pk)
     edits_items = permissions.may_edit(request.user, report, "items")
     edits_recommendations = permissions.may_edit(request.user, report, "recommendations")
-    if not (edits_items or edits_recommendations):
+    if request.method == "POST" and not (edits_items or edits_recommendations):
+        # the report moved on while it was being edited: the service refuses, on the form
+        edits_items = "items" in request.POST
+        edits_recommendations = "recommendations" in request.POST
+    elif not (edits_items or edits_recommendations):
         permissions.authorize_edit(request.user, report, "items")  # raises, explained
     form = forms.Form(request.POST or None)
+    conflict = None
     if request.method == "POST":
         items = texts_from(request.POST, "items")
         recommendations = texts_from(request.POST, "recommendations")
@@ -290,12 +397,12 @@ def result_report_edit(request, pk: int):
             services.result_report_update(
                 report=report,
                 actor=request.user,
-                expected_version=_int_or_none(request.POST.get("version")),
+                expected_version=_expected_version(request),
                 items=items if edits_items else None,
                 recommendations=recommendations if edits_recommendations else None,
             )
-        except ValidationFailed as error:
-            _with_service_errors(form, error)
+        except WorkflowError as error:
+            conflict = _refused_edit(request, form, report, error)
         else:
             messages.success(request, _("The result report was saved."))
             return redirect("workflow:result-report-detail", pk=report.pk)
@@ -310,6 +417,7 @@ def result_report_edit(request, pk: int):
         "recommendations": recommendations,
         "edits_items": edits_items,
         "edits_recommendations": edits_recommendations,
+        "conflict": conflict,
     }
     return render(request, "workflow/result_report_form.html", context)
 
