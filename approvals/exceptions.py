@@ -76,3 +76,13 @@ class ValidationFailed(WorkflowError):
 
     def as_dict(self) -> dict:
         return {**super().as_dict(), "fields": self.fields}
+
+
+class MeasureNotPublished(TransitionNotAllowed):
+    """A result report is published only after its measure: the public row needs it."""
+
+    code = "measure_not_published"
+    message_th = "ต้องเผยแพร่มาตรการก่อน จึงจะเผยแพร่ผลการดำเนินการของมาตรการนั้นได้"
+    message_en = (
+        "Publish the measure first: a result report cannot be published before its measure."
+    )

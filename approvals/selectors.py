@@ -88,6 +88,9 @@ def queue_for(user, *, limit: int = 200) -> list[dict]:
                     "id": item.pk,
                     "organization": item.organization_id,
                     "title": str(item),
+                    "number": item.measure.number if model is ResultReport else item.number,
+                    "full_title": item.measure.title if model is ResultReport else item.title,
+                    "round": item.reporting_round.name if model is ResultReport else "",
                     "state": item.state,
                     "version": item.version,
                     "role": role.value,
@@ -276,3 +279,24 @@ def item_last_change(item) -> dict:
         "at": record.history_date,
         "reason": (record.history_change_reason or "").split(":", 1)[0],
     }
+
+
+def measure_unpublished(report: ResultReport) -> Measure | None:
+    """The report's measure when the public has not seen it yet (it must be published first)."""
+    from workflow.models import Publication
+
+    measure = report.measure
+    published = Publication.objects.filter(measure=measure, result_report__isnull=True).exists()
+    return None if published else measure
+
+
+def schedules_pending(*, user) -> list[PublicationSchedule]:
+    """Scheduled publications still to come in the person's organizations, soonest first."""
+    from workflow.selectors import organization_ids_of
+
+    return list(
+        PublicationSchedule.objects.pending()
+        .filter(organization_id__in=organization_ids_of(user))
+        .select_related("measure", "result_report__reporting_round", "scheduled_by")
+        .order_by("publish_at", "pk")
+    )

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 
 from django.db import OperationalError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django_fsm import can_proceed
 
 from approvals import notifications, permissions
 from approvals.exceptions import (
+    MeasureNotPublished,
     NotPermitted,
     ReasonRequired,
     StaleVersion,
@@ -27,7 +30,7 @@ from approvals.notifications import transition_notifications
 from audit import recording
 from audit.models import TransitionLog
 from config import statements
-from workflow.models import Action, Division, Measure, Organization, ResultReport
+from workflow.models import Action, Division, Measure, Organization, Publication, ResultReport
 from workflow.services import publication_create
 
 SCHEDULED_PUBLISHER = "scheduled-publisher"
@@ -96,6 +99,8 @@ def transition_perform(
             authority = permissions.authorize_transition(actor, locked, action, facts)
             if action == Action.RETURN and not comment:
                 raise ReasonRequired()
+            if action == Action.PUBLISH and model is ResultReport:
+                _measure_published_check(locked.measure_id)
 
             source_state = locked.state
             method()
@@ -157,6 +162,60 @@ def transition_perform(
     return _retrying_on_sqlite_lock(perform)
 
 
+def _measure_published_check(measure_id: int, *, scheduled_by=None) -> None:
+    """A result report follows its measure to the public: the measure is published, or
+    (for a scheduled report) its own publication is scheduled no later than `scheduled_by`."""
+    if Publication.objects.filter(measure_id=measure_id, result_report__isnull=True).exists():
+        return
+    if scheduled_by is not None and (
+        PublicationSchedule.objects.pending()
+        .filter(measure_id=measure_id, result_report__isnull=True, publish_at__lte=scheduled_by)
+        .exists()
+    ):
+        return
+    raise MeasureNotPublished()
+
+
+def result_report_publish_with_measure(
+    *, report: ResultReport, actor, ip_address: str | None = None
+) -> list[TransitionLog]:
+    """Publish an approved measure and then its approved report, both or neither."""
+    with transaction.atomic():
+        return [
+            transition_perform(item=item, action=Action.PUBLISH, actor=actor, ip_address=ip_address)
+            for item in (report.measure, report)
+        ]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one item of a bulk action: done, or refused and why."""
+
+    item: Measure | ResultReport
+    done: bool
+    error: WorkflowError | None = None
+
+
+def transitions_perform_many(
+    *, items: list[tuple[Measure | ResultReport, int | None]], action: Action | str, actor,
+    ip_address: str | None = None,
+) -> list[Outcome]:  # fmt: skip
+    """Take one action on several items, each its own `transition_perform` (and transaction):
+    one refused item does not hold back the others. `items` pairs each with the version seen."""
+    outcomes = []
+    for item, version in items:
+        try:
+            transition_perform(
+                item=item, action=action, actor=actor, expected_version=version,
+                ip_address=ip_address,
+            )  # fmt: skip
+        except WorkflowError as error:
+            outcomes.append(Outcome(item=item, done=False, error=error))
+        else:
+            outcomes.append(Outcome(item=item, done=True))
+    return outcomes
+
+
 def publication_schedule(
     *,
     item: Measure | ResultReport,
@@ -181,6 +240,8 @@ def publication_schedule(
             )
         is_report = isinstance(locked, ResultReport)
         measure = locked.measure if is_report else locked
+        if is_report:
+            _measure_published_check(measure.pk, scheduled_by=publish_at)
         now = timezone.now()
         pending = PublicationSchedule.objects.pending().filter(
             measure=measure, result_report=locked if is_report else None
@@ -225,7 +286,11 @@ def publication_schedules_run(*, at: dt.datetime | None = None) -> int:
     """
     at = at or timezone.now()
     published = 0
-    for schedule_id in PublicationSchedule.objects.due(at).values_list("pk", flat=True):
+    # measures before the reports due at the same moment: a report follows its measure
+    due = PublicationSchedule.objects.due(at).order_by(
+        "publish_at", F("result_report_id").asc(nulls_first=True), "pk"
+    )
+    for schedule_id in due.values_list("pk", flat=True):
         with transaction.atomic():
             schedule = (
                 PublicationSchedule.objects.select_for_update(skip_locked=True, of=("self",))

@@ -3,7 +3,6 @@
 import datetime as dt
 
 import pytest
-from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -118,7 +117,8 @@ def test_result_report_form_evidence_and_recommendations(world, organization):
     assert list(Evidence.objects.values_list("title", "content_type")) == [
         ("คำสั่งแต่งตั้ง", "application/pdf")
     ]
-    assert any(m.level_tag == "error" for m in get_messages(page.wsgi_request))
+    assert page.status_code == 400  # the page again, the refusal at the file box
+    assert '<ul class="errorlist"' in page.content.decode()
 
     # when it is submitted, the working group writes recommendations
     transition_perform(item=report, action=Action.SUBMIT, actor=people.head)
@@ -145,7 +145,8 @@ def test_evidence_over_the_size_limit_is_refused(world, organization, settings):
         {"title": "ภาพถ่าย", "file": SimpleUploadedFile("big.pdf", b"%PDF-1.4" + b"0" * 2048)},
     )
 
-    assert response.status_code == 302
+    assert response.status_code == 400
+    assert 'value="ภาพถ่าย"' in response.content.decode()  # the title is kept
     assert not Evidence.objects.exists()
 
 

@@ -30,3 +30,12 @@ NEXT_STEPS = {
 @register.filter
 def next_step_label(value):
     return NEXT_STEPS.get(value, "")
+
+
+@register.filter
+def index(sequence, position):
+    """`{{ rounds|index:forloop.counter0 }}`: the item at a position of a list."""
+    try:
+        return sequence[position]
+    except (IndexError, TypeError):
+        return None

@@ -100,3 +100,11 @@ def matched_line(item, query):
             if thai.search_spans(line.text, query):
                 return (label, line.text)
     return None
+
+
+@register.filter
+def file_size(value):
+    """`๔.๖ KB`, `๑.๒ MB`: a size in the page's digits."""
+    from django.template.defaultfilters import filesizeformat
+
+    return thai_digits(str(filesizeformat(value)).replace("\xa0", " "))

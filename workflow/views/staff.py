@@ -20,12 +20,27 @@ from approvals.exceptions import (
     ValidationFailed,
     WorkflowError,
 )
-from approvals.services import transition_perform
+from approvals.models import PublicationSchedule
+from approvals.notifications import item_label
+from approvals.services import (
+    publication_schedule,
+    publication_schedule_cancel,
+    result_report_publish_with_measure,
+    transition_perform,
+    transitions_perform_many,
+)
 from workflow import selectors, services
-from workflow.forms import EvidenceForm, MeasureForm, ResultReportCreateForm, texts_from
+from workflow.forms import (
+    EvidenceForm,
+    MeasureForm,
+    PublicationScheduleForm,
+    ResultReportCreateForm,
+    texts_from,
+)
 from workflow.models import Action, Evidence, Measure, Organization, ResultReport, State
+from workflow.templatetags.thai import be_datetime
 from workflow.uploads import evidence_response
-from workflow.views.errors import handles_workflow_errors, workflow_error_message
+from workflow.views.errors import back_address, handles_workflow_errors, workflow_error_message
 
 PAGE_SIZE = 50
 ITEM_MODELS = {"measure": Measure, "report": ResultReport}
@@ -65,7 +80,71 @@ def _item_of(user, kind: str, pk: int):
 
 @login_required
 def home(request):
-    return render(request, "workflow/home.html", selectors.waiting_for(request.user))
+    context = selectors.waiting_for(request.user)
+    actions = {a for entry in context["entries"] for a in entry["actions"]}
+    context["may_bulk_approve"] = "approve" in actions
+    context["may_bulk_publish"] = "publish" in actions
+    context["is_publisher"] = any(row.role == "publisher" for row in context["waiting"])
+    context["years"] = selectors.filter_choices(user=request.user)["years"][:2]
+    return render(request, "workflow/home.html", context)
+
+
+@login_required
+def year_overview(request, year: int):
+    """Every measure of a fiscal year and its reports per round, as a grid of states."""
+    division = _int_or_none(request.GET.get("division"))
+    context = {
+        "grid": selectors.year_grid(user=request.user, year=year, division=division),
+        "division": division,
+        "divisions": selectors.filter_choices(user=request.user)["divisions"],
+    }
+    return render(request, "workflow/year.html", context)
+
+
+BULK_ACTIONS = (Action.APPROVE, Action.PUBLISH)
+
+
+@login_required
+@require_POST
+def bulk_transition(request):
+    """Approve or publish the items ticked on the home page, each on its own."""
+    action = request.POST.get("action", "")
+    if action not in {a.value for a in BULK_ACTIONS}:
+        raise Http404
+    picked = []
+    for value in request.POST.getlist("items"):
+        kind, _sep, rest = value.partition(":")
+        pk, _sep, version = rest.partition(":")
+        kind = "measure" if kind == "measure" else "report"
+        if _int_or_none(pk) is None:
+            continue
+        try:
+            picked.append((_item_of(request.user, kind, int(pk)), _int_or_none(version)))
+        except Http404:
+            continue
+    if not picked:
+        messages.error(request, _("Select at least one item."))
+        return redirect("workflow:home")
+    outcomes = transitions_perform_many(
+        items=picked, action=action, actor=request.user, ip_address=request.META.get("REMOTE_ADDR")
+    )
+    rows = [
+        {
+            "done": outcome.done,
+            "label": item_label(outcome.item),
+            "url": _detail_url(
+                "report" if isinstance(outcome.item, ResultReport) else "measure", outcome.item.pk
+            ),
+            "reason": workflow_error_message(outcome.error) if outcome.error else "",
+        }
+        for outcome in outcomes
+    ]
+    context = {
+        "action": Action(action),
+        "outcomes": rows,
+        "done_count": sum(row["done"] for row in rows),
+    }
+    return render(request, "workflow/bulk_result.html", context)
 
 
 def _list(request, template: str, rows_template: str, queryset, extra: dict):
@@ -120,6 +199,12 @@ def _ordered_actions(request, item) -> list[dict]:
 def _detail(request, kind: str, item, template: str, extra: dict, status: int = 200):
     from audit.access import may_audit
 
+    actions = _ordered_actions(request, item)
+    publishes = any(entry["action"] == Action.PUBLISH for entry in actions)
+    if publishes:
+        extra.setdefault("schedule_form", PublicationScheduleForm())
+        if kind == "report":
+            extra["measure_first"] = approval_selectors.measure_unpublished(item)
     return render(
         request,
         template,
@@ -128,7 +213,7 @@ def _detail(request, kind: str, item, template: str, extra: dict, status: int = 
             "kind": kind,
             "audit_kind": "measures" if kind == "measure" else "reports",
             "may_audit": may_audit(request.user, item.organization_id),
-            "actions": _ordered_actions(request, item),
+            "actions": actions,
             "standing": approval_selectors.item_standing(item),
             "timeline": selectors.item_timeline(item),
             **extra,
@@ -246,19 +331,22 @@ def transition(request, kind: str, pk: int):
 
 @login_required
 def evidence_download(request, pk: int):
-    evidence = get_object_or_404(
-        Evidence.objects.select_related("report__measure"),
-        pk=pk,
-        report__measure__organization_id__in=selectors.organization_ids_of(request.user),
-    )
-    return evidence_response(evidence)
+    return evidence_response(_evidence_of(request, pk))
+
+
+# The service's names of fields the page's form asks in other boxes.
+FORM_FIELD_OF = {"period_start": "start_month", "period_end": "end_month"}
 
 
 def _with_service_errors(form, error: ValidationFailed) -> None:
-    """Put the service's field errors on the form; lists (methods, items …) go on top."""
+    """Put the service's field errors at their boxes; lists (methods, items …) go on top."""
     for field, errors in error.fields.items():
+        field = FORM_FIELD_OF.get(field, field)
         for message in errors:
-            form.add_error(field if field in form.fields else None, message)
+            if field not in form.fields:
+                field = None
+            if message not in form.errors.get(field or "__all__", []):
+                form.add_error(field, message)
 
 
 def _refused_edit(request, form, item, error: WorkflowError) -> dict | None:
@@ -314,9 +402,9 @@ def measure_create(request):
         else:
             messages.success(request, _("The measure was drafted."))
             return redirect("workflow:measure-detail", pk=measure.pk)
-    return render(
-        request, "workflow/measure_form.html", {"form": form, "methods": methods, "item": None}
-    )
+    context = {"form": form, "methods": methods, "item": None}
+    context["fiscal_years"] = list(form.fields["fiscal_year"].queryset.order_by("-year")[:3])
+    return render(request, "workflow/measure_form.html", context)
 
 
 @login_required
@@ -350,6 +438,7 @@ def measure_edit(request, pk: int):
     else:
         methods = [m.text for m in measure.methods.all()]
     context = {"form": form, "methods": methods, "item": measure, "conflict": conflict}
+    context["fiscal_years"] = [measure.fiscal_year]
     return render(request, "workflow/measure_form.html", context)
 
 
@@ -422,28 +511,152 @@ def result_report_edit(request, pk: int):
     return render(request, "workflow/result_report_form.html", context)
 
 
+def _evidence_refused(request, report, form, error: WorkflowError | None, status: int = 400):
+    """The report page again, the upload form bound (its title kept), errors at the fields."""
+    if isinstance(error, ValidationFailed):
+        _with_service_errors(form, error)
+    elif error is not None:
+        form.add_error(None, workflow_error_message(error))
+    return _report_page(request, report, {"evidence_form": form}, status=status)
+
+
+def _evidence_saved(request, report, form, write, done: str):
+    """Check the upload form, let `write` (a service call) store it, and say so."""
+    if not form.is_valid():
+        return _evidence_refused(request, report, form, None)
+    try:
+        write(form.cleaned_data)
+    except WorkflowError as error:
+        return _evidence_refused(request, report, form, error, status=error.status)
+    messages.success(request, done)
+    return redirect("workflow:result-report-detail", pk=report.pk)
+
+
+@login_required
+@require_POST
+def evidence_add(request, pk: int):
+    report = _item_of(request.user, "report", pk)
+
+    def write(data):
+        services.evidence_add(
+            report=report, actor=request.user, uploaded_file=data["file"], title=data["title"]
+        )
+
+    form = EvidenceForm(request.POST, request.FILES)
+    return _evidence_saved(request, report, form, write, _("The file was attached."))
+
+
+def _evidence_of(request, pk: int) -> Evidence:
+    return get_object_or_404(
+        Evidence.objects.select_related("report__measure"),
+        pk=pk,
+        report__measure__organization_id__in=selectors.organization_ids_of(request.user),
+    )
+
+
+@login_required
+@require_POST
+def evidence_replace(request, pk: int):
+    """A corrected file in place of a wrong one (drafted reports, their division heads)."""
+    evidence = _evidence_of(request, pk)
+    report = _item_of(request.user, "report", evidence.report_id)
+
+    def write(data):
+        services.evidence_replace(
+            evidence=evidence,
+            actor=request.user,
+            uploaded_file=data["file"],
+            title=data["title"] or None,
+        )
+
+    form = EvidenceForm(request.POST, request.FILES)
+    form.fields["title"].required = False
+    return _evidence_saved(request, report, form, write, _("The file was replaced."))
+
+
 @login_required
 @require_POST
 @handles_workflow_errors
-def evidence_add(request, pk: int):
+def evidence_remove(request, pk: int):
+    evidence = _evidence_of(request, pk)
+    services.evidence_remove(evidence=evidence, actor=request.user)
+    messages.success(request, _("The file was removed; the history keeps a record of it."))
+    return redirect("workflow:result-report-detail", pk=evidence.report_id)
+
+
+# --- publishing: now, at a set moment, or a report together with its measure ---------------
+
+
+@login_required
+@require_POST
+def publication_schedule_create(request, kind: str, pk: int):
+    """Order an approved item published at a BE date and time; refused: the form again."""
+    item = _item_of(request.user, kind, pk)
+    form = PublicationScheduleForm(request.POST)
+    if form.is_valid():
+        try:
+            schedule = publication_schedule(
+                item=item,
+                actor=request.user,
+                publish_at=form.cleaned_data["publish_at"],
+                comment=request.POST.get("comment", ""),
+                expected_version=_int_or_none(request.POST.get("version")),
+            )
+        except WorkflowError as error:
+            if isinstance(error, ValidationFailed):
+                _with_service_errors(form, error)
+            else:
+                form.add_error(None, workflow_error_message(error))
+        else:
+            messages.success(
+                request,
+                _("It will be published on %(at)s.") % {"at": be_datetime(schedule.publish_at)},
+            )
+            return redirect(_detail_url(kind, pk))
+    extra = {"schedule_form": form, "refused": {"action": "publish", "message": ""}}
+    return _item_page(request, kind, item, extra, status=400)
+
+
+@login_required
+@require_POST
+@handles_workflow_errors
+def publication_schedule_cancel_view(request, pk: int):
+    schedule = get_object_or_404(
+        PublicationSchedule.objects.filter(
+            organization_id__in=selectors.organization_ids_of(request.user)
+        ),
+        pk=pk,
+    )
+    publication_schedule_cancel(schedule=schedule, actor=request.user)
+    messages.success(request, _("The scheduled publication was called off."))
+    return redirect(back_address(request))
+
+
+@login_required
+def publication_schedule_list(request):
+    """The publisher's list of what is to be published, and when."""
+    schedules = approval_selectors.schedules_pending(user=request.user)
+    return render(request, "workflow/schedule_list.html", {"schedules": schedules})
+
+
+@login_required
+@require_POST
+def result_report_publish_with_measure_view(request, pk: int):
+    """Publish the report's approved measure first, then the report."""
     report = _item_of(request.user, "report", pk)
-    form = EvidenceForm(request.POST, request.FILES)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
-        return redirect("workflow:result-report-detail", pk=pk)
     try:
-        services.evidence_add(
-            report=report,
-            actor=request.user,
-            uploaded_file=form.cleaned_data["file"],
-            title=form.cleaned_data["title"],
+        result_report_publish_with_measure(
+            report=report, actor=request.user, ip_address=request.META.get("REMOTE_ADDR")
         )
-    except ValidationFailed as error:
-        for errors in error.fields.values():
-            for message in errors:
-                messages.error(request, message)
-    else:
-        messages.success(request, _("The file was attached."))
+    except WorkflowError as error:
+        refused = {"action": "publish", "message": workflow_error_message(error)}
+        return _report_page(request, report, {"refused": refused}, status=error.status)
+    messages.success(request, _("The measure and then its result report were published."))
     return redirect("workflow:result-report-detail", pk=pk)
+
+
+def _detail_url(kind: str, pk: int) -> str:
+    from django.urls import reverse
+
+    name = "measure" if kind == "measure" else "result-report"
+    return reverse(f"workflow:{name}-detail", args=[pk])
