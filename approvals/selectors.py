@@ -264,7 +264,9 @@ def item_standing(item) -> Standing:
     return Standing(
         **returned,
         next_role=NEXT_ROLE.get(State(item.state)),
-        next_people=tuple(people_for_step(item, item.state)),
+        next_people=tuple(
+            sorted(person_label(u) for u, _role in _step_users(item, item.state).values())
+        ),
         pending_schedules=tuple(schedules.select_related("scheduled_by")),
     )
 

@@ -269,14 +269,14 @@ def test_publisher_schedules_at_a_be_date_lists_and_calls_it_off(office):
     # when a moment in the past is chosen, then one next year in BE
     past = client.post(
         schedule_url,
-        {"day": 1, "month": 10, "year": 2563, "time": "09:00", "version": version},
+        {"day": 1, "month": 10, "year": 2563, "hour": 9, "minute": 0, "version": version},
     )
     import datetime as dt
 
     next_year_be = dt.date.today().year + 544
     later = client.post(
         schedule_url,
-        {"day": 1, "month": 10, "year": next_year_be, "time": "09:30", "version": version},
+        {"day": 1, "month": 10, "year": next_year_be, "hour": 9, "minute": 30, "version": version},
     )
 
     # then the past one is refused at the time box, the form keeping the chosen date

@@ -136,7 +136,8 @@ class PublicationScheduleForm(forms.Form):
     day = forms.TypedChoiceField(label=_("Day"), coerce=int)
     month = forms.TypedChoiceField(label=_("Month"), coerce=int)
     year = forms.IntegerField(label=_("year (BE)"), min_value=2500, max_value=2700)
-    time = forms.TimeField(label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}))
+    hour = forms.TypedChoiceField(label=_("Hour (24-hour clock)"), coerce=int)
+    minute = forms.TypedChoiceField(label=_("Minute"), coerce=int)
 
     def __init__(self, *args, **kwargs):
         tomorrow = timezone.localdate() + dt.timedelta(days=1)
@@ -146,24 +147,29 @@ class PublicationScheduleForm(forms.Form):
                 "day": tomorrow.day,
                 "month": tomorrow.month,
                 "year": thai.be_year(tomorrow.year),
-                "time": dt.time(9, 0),
+                "hour": 9,
+                "minute": 0,
             },
         )
         super().__init__(*args, **kwargs)
         self.fields["day"].choices = [(d, _localised_digits(d)) for d in range(1, 32)]
         self.fields["month"].choices = month_choices()
+        self.fields["hour"].choices = [(h, _localised_digits(f"{h:02}")) for h in range(24)]
+        self.fields["minute"].choices = [(m, _localised_digits(f"{m:02}")) for m in range(0, 60, 5)]
 
     def clean(self):
         data = super().clean()
-        if {"day", "month", "year", "time"} - set(data):
+        if {"day", "month", "year", "hour", "minute"} - set(data):
             return data
         try:
             day = dt.date(thai.ce_year(data["year"]), data["month"], data["day"])
         except ValueError:
             self.add_error("day", _("That month has no such day."))
             return data
-        moment = timezone.make_aware(dt.datetime.combine(day, data["time"]))
+        moment = timezone.make_aware(
+            dt.datetime.combine(day, dt.time(data["hour"], data["minute"]))
+        )
         if moment <= timezone.now():
-            self.add_error("time", _("The moment of publication must lie in the future."))
+            self.add_error("hour", _("The moment of publication must lie in the future."))
         data["publish_at"] = moment
         return data
