@@ -441,7 +441,9 @@ def item_timeline(item) -> list[TimelineEntry]:
         if reason not in actions:
             changes = ()
             if previous is not None and record.history_type == "~":
-                delta = record.diff_against(previous, excluded_fields=_m2m_names(item))
+                delta = record.diff_against(
+                    previous, excluded_fields=[*_m2m_names(item), *BOOKKEEPING_FIELDS]
+                )
                 fields = [item._meta.get_field(c.field) for c in delta.changes]
                 changes = tuple(str(f.verbose_name) for f in fields)
             entries.append(
@@ -457,6 +459,10 @@ def item_timeline(item) -> list[TimelineEntry]:
         previous = record
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries
+
+
+# Counted by the program, not edited by people: not listed as what an edit changed.
+BOOKKEEPING_FIELDS = ("version", "updated_at")
 
 
 def _m2m_names(item) -> list[str]:
