@@ -431,3 +431,66 @@ def delegation_revoke(*, delegation: Delegation, actor) -> Delegation:
             delegation._history_user = actor
             delegation.save(update_fields=["revoked_at"])
     return delegation
+
+
+# --- people (organization admins) ----------------------------------------------------------
+
+
+def person_invite(
+    *, organization: Organization, actor, email: str, first_name: str, last_name: str,
+    role: Role | str, division_ids=(), site_url: str = "",
+):  # fmt: skip
+    """Add a person by e-mail with a first role, and send them a link to set their password.
+
+    A person who already has an account (the same e-mail) gets the role only. The link is
+    Django's password-reset token: it works once, and stops working when the password is set.
+    """
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core.mail import send_mail
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    permissions.authorize_admin(actor, organization.pk)
+    email = (email or "").strip().lower()
+    errors = {}
+    if "@" not in email or len(email) > 254:
+        errors["email"] = ["Give a valid e-mail address."]
+    if not (first_name or "").strip():
+        errors["first_name"] = ["Give the person's name."]
+    if errors:
+        raise ValidationFailed(errors)
+    users = get_user_model()
+    with transaction.atomic():
+        user = users.objects.filter(email__iexact=email).first()
+        invited = user is None
+        if invited:
+            user = users(username=email, email=email, first_name=first_name.strip(),
+                         last_name=(last_name or "").strip())  # fmt: skip
+            user.set_unusable_password()
+            user.save()
+        membership = membership_create(
+            organization=organization, actor=actor, user=user, role=role,
+            division_ids=division_ids,
+        )  # fmt: skip
+        if invited:
+            link = (site_url or settings.SITE_URL).rstrip("/") + (
+                f"/accounts/reset/{urlsafe_base64_encode(force_bytes(user.pk))}/"
+                f"{default_token_generator.make_token(user)}/"
+            )
+            body = (
+                f"เรียน {user.get_full_name()}\n\n"
+                f"{organization.name} เชิญท่านเข้าใช้ระบบ itaflow ในฐานะ {Role(role).label}\n"
+                f"โปรดตั้งรหัสผ่านที่ลิงก์นี้ (ใช้ได้ครั้งเดียว):\n{link}\n\n"
+                f"{organization.name} invites you to itaflow. Set your password here:\n{link}\n"
+            )
+            transaction.on_commit(
+                lambda: send_mail(
+                    f"คำเชิญเข้าใช้ระบบ itaflow / Invitation: {organization.name}",
+                    body,
+                    settings.DEFAULT_FROM_EMAIL,
+                    [email],
+                )
+            )
+    return membership

@@ -13,6 +13,12 @@ urlpatterns = [
     path("api/v1/", include("approvals.api")),
     path("api/v1/inbox/", include("approvals.notifications_urls")),
     path("inbox/", include("approvals.inbox_urls")),
+    path("organization/", include("approvals.org_urls")),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(success_url="/accounts/login/"),
+        name="password_reset_confirm",
+    ),
     path("", include("audit.urls", namespace="audit")),
     path(
         "accounts/login/",

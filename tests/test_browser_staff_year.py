@@ -173,3 +173,62 @@ def test_a_year_of_staff_work_on_desktop_and_phone(browser, live_server):
     english.goto(f"{live_server.url}/years/{round_.fiscal_year.year}/")
     assert str(round_.fiscal_year.year) in english.inner_text("h1")
     shot(english, "grid-english")
+
+
+def test_the_organization_admin_invites_gives_a_role_and_a_delegation(browser, live_server):
+    # given อบต.เขาทอง with its chief executive and an admin
+    from approvals.models import Role
+    from tests.factories import MembershipFactory, UserFactory
+    from workflow.models import Organization
+
+    organization = Organization.objects.create(
+        name="องค์การบริหารส่วนตำบลเขาทอง", short_name="อบต.เขาทอง", slug="khao-thong"
+    )
+    division = DivisionFactory(organization=organization, name="สำนักปลัด")
+    people = people_of(organization, division)
+    admin = UserFactory(username="admin-org", first_name="วิไล", last_name="ดูแลระบบ")
+    MembershipFactory(user=admin, organization=organization, role=Role.ADMIN)
+
+    # when the admin invites a division head from the home page's link
+    page = log_in(browser, live_server, admin.username)
+    page.click("a[href='/organization/']")
+    shot(page, "org-home")
+    page.click("a[href='/organization/people/']")
+    page.click("details.invite summary")
+    page.fill("#id_first_name", "สมหญิง")
+    page.fill("#id_last_name", "รักงาน")
+    page.fill("#id_email", "somying@khaothong.go.th")
+    page.select_option("#id_role", Role.DIVISION_HEAD)
+    page.check(f"#id_division_ids input[value='{division.pk}']")
+    page.click("form.invite-form button[type=submit]")
+    page.wait_for_selector(".messages li.success")
+
+    # and gives her a second role
+    person = page.locator("section.person", has_text="สมหญิง")
+    person.locator("summary").click()
+    person.locator("select[name=role]").select_option(Role.WORKING_GROUP)
+    person.locator("button[type=submit]", has_text="กำหนดบทบาท").click()
+    page.wait_for_selector(".messages li.success")
+    shot(page, "org-people")
+
+    # and a delegation to the working group member, on a phone
+    phone = log_in(browser, live_server, admin.username, viewport=PHONE)
+    phone.goto(f"{live_server.url}/organization/delegations/")
+    phone.select_option("#id_deputy", str(people.working.pk))
+    phone.fill("#id_end_day", "28")
+    phone.click("form.card button[type=submit]")
+    phone.wait_for_selector(".messages li.success")
+    shot(phone, "org-delegations-phone")
+
+    # then the rows say so
+    from approvals.models import Delegation, Membership
+
+    roles = set(
+        Membership.objects.filter(user__email="somying@khaothong.go.th").values_list(
+            "role", flat=True
+        )
+    )
+    assert roles == {Role.DIVISION_HEAD, Role.WORKING_GROUP}
+    assert Delegation.objects.get().deputy == people.working
+    page.goto(f"{live_server.url}/organization/divisions/")
+    shot(page, "org-divisions")

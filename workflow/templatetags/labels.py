@@ -39,3 +39,15 @@ def index(sequence, position):
         return sequence[position]
     except (IndexError, TypeError):
         return None
+
+
+@register.filter
+def last_day(moment):
+    """The last day a period that ends at `moment` (exclusive, e.g. midnight) covers."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    if moment is None:
+        return None
+    return (timezone.localtime(moment) - dt.timedelta(microseconds=1)).date()

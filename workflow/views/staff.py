@@ -85,6 +85,7 @@ def home(request):
     context["may_bulk_approve"] = "approve" in actions
     context["may_bulk_publish"] = "publish" in actions
     context["is_publisher"] = any(row.role == "publisher" for row in context["waiting"])
+    context["is_admin"] = request.user.memberships.filter(role="admin", is_active=True).exists()
     context["years"] = selectors.filter_choices(user=request.user)["years"][:2]
     return render(request, "workflow/home.html", context)
 
