@@ -45,8 +45,8 @@ class TransitionNotAllowed(WorkflowError):
 class StaleVersion(WorkflowError):
     code = "stale_version"
     status = 409
-    message_th = "รายการนี้ถูกแก้ไขโดยผู้อื่นแล้ว กรุณาโหลดใหม่"
-    message_en = "Someone else changed this item meanwhile; reload it and try again."
+    message_th = "รายการนี้มีการเปลี่ยนแปลงหลังจากที่ท่านเปิดไว้ กรุณาโหลดใหม่"
+    message_en = "This item changed after you opened it; reload it and try again."
 
 
 class ReasonRequired(WorkflowError):
@@ -84,3 +84,13 @@ class ValidationFailed(WorkflowError):
 
     def as_dict(self) -> dict:
         return {**super().as_dict(), "fields": self.fields}
+
+
+class MeasureNotPublished(TransitionNotAllowed):
+    """A result report is published only after its measure: the public row needs it."""
+
+    code = "measure_not_published"
+    message_th = "ต้องเผยแพร่มาตรการก่อน จึงจะเผยแพร่ผลการดำเนินการของมาตรการนั้นได้"
+    message_en = (
+        "Publish the measure first: a result report cannot be published before its measure."
+    )

@@ -37,7 +37,7 @@ ACTION_TITLES = {
     Action.SUBMIT: ("ส่งมาให้คณะทำงานพิจารณา", "Submitted for review"),
     Action.WITHDRAW: ("ผู้ส่งถอนรายการคืน", "Withdrawn by the submitter"),
     Action.REVIEW: ("คณะทำงานพิจารณาแล้ว รอการอนุมัติ", "Reviewed, awaiting approval"),
-    Action.RETURN: ("ส่งกลับให้แก้ไข", "Returned for changes"),
+    Action.RETURN: ("ส่งกลับแก้ไข", "Returned for changes"),
     Action.APPROVE: ("อนุมัติแล้ว รอการเผยแพร่", "Approved, awaiting publication"),
     Action.PUBLISH: ("เผยแพร่แล้ว", "Published"),
     Action.REVISE: ("เปิดฉบับแก้ไขใหม่", "Reopened for revision"),

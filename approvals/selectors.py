@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import F, Q, QuerySet
 
 from approvals.models import (
@@ -11,6 +13,7 @@ from approvals.models import (
     Membership,
     Notification,
     NotificationPreference,
+    PublicationSchedule,
     Role,
 )
 from workflow.models import Measure, ResultReport, State
@@ -87,6 +90,9 @@ def queue_for(user, *, limit: int = 200) -> list[dict]:
                     "id": item.pk,
                     "organization": item.organization_id,
                     "title": str(item),
+                    "number": item.measure.number if model is ResultReport else item.number,
+                    "full_title": item.measure.title if model is ResultReport else item.title,
+                    "round": item.reporting_round.name if model is ResultReport else "",
                     "state": item.state,
                     "version": item.version,
                     "role": role.value,
@@ -140,4 +146,177 @@ def organization_person(*, organization_id: int, user_id: int):
         .objects.filter(pk=user_id, is_active=True, memberships__organization_id=organization_id)
         .distinct()
         .first()
+    )
+
+
+# --- where an item stands: the item pages ----------------------------------------------
+
+# Who takes the next step from each state; published items wait for nobody.
+NEXT_ROLE = {
+    State.DRAFTED: Role.DIVISION_HEAD,
+    State.SUBMITTED: Role.WORKING_GROUP,
+    State.REVIEWED: Role.CHIEF_EXECUTIVE,
+    State.APPROVED: Role.PUBLISHER,
+}
+
+# The state each action leads to (return, withdraw and revise lead back to a draft).
+ACTION_TARGET = {
+    "submit": State.SUBMITTED,
+    "withdraw": State.DRAFTED,
+    "review": State.REVIEWED,
+    "return": State.DRAFTED,
+    "approve": State.APPROVED,
+    "publish": State.PUBLISHED,
+    "revise": State.DRAFTED,
+}
+
+
+def person_label(user, role: Role | None = None) -> str:
+    """A person as staff know them: their name, and the role in which they act."""
+    name = user.get_full_name() or user.get_username()
+    return f"{name} · {role.label}" if role is not None else name
+
+
+def people_for_step(item, state: State, *, exclude=None) -> list[str]:
+    """The people who take the next step of `item` once it is in `state`, by name and role."""
+    users = _step_users(item, state, exclude=exclude)
+    return sorted(person_label(user, role) for user, role in users.values())
+
+
+def _step_users(item, state: State, *, exclude=None) -> dict:
+    """{user id: (user, role)} of the people whose step an item in `state` waits for.
+
+    Division heads of the item's divisions for a draft; the working group, the chief
+    executive (and a deputy in force) or the publishers for the later states.
+    """
+    role = NEXT_ROLE.get(State(state))
+    if role is None:
+        return {}
+    measure = item.measure if isinstance(item, ResultReport) else item
+    memberships = Membership.objects.filter(
+        organization_id=measure.organization_id, role=role, is_active=True, user__is_active=True
+    ).select_related("user")
+    if role == Role.DIVISION_HEAD:
+        memberships = memberships.filter(divisions__measures=measure).distinct()
+    users = {m.user_id: m.user for m in memberships}
+    if role == Role.CHIEF_EXECUTIVE:
+        for delegation in (
+            Delegation.objects.in_force()
+            .filter(organization_id=measure.organization_id)
+            .select_related("deputy")
+        ):
+            users.setdefault(delegation.deputy_id, delegation.deputy)
+    if role != Role.DIVISION_HEAD and item.submitted_by_id and role != Role.PUBLISHER:
+        users.pop(item.submitted_by_id, None)  # separation of duties: not theirs to take
+    if exclude is not None:
+        users.pop(exclude.pk, None)
+    return {pk: (user, role) for pk, user in users.items()}
+
+
+# Whose step a transition hands the item to, as approvals.notifications tells them.
+_TOLD_STEP = {
+    "submit": State.SUBMITTED,
+    "withdraw": State.SUBMITTED,
+    "review": State.REVIEWED,
+    "approve": State.APPROVED,
+    "revise": State.DRAFTED,
+}
+
+
+def people_told(item, action: str, actor) -> list[str]:
+    """Who a transition will tell, named in its confirmation (mirrors the notifications)."""
+    from audit.models import TransitionLog
+
+    step = _TOLD_STEP.get(action)
+    users = _step_users(item, step, exclude=actor) if step else {}
+    others = []
+    if action in ("return", "approve", "publish") and item.submitted_by_id:
+        others.append(item.submitted_by)
+    if action == "publish":
+        logs = TransitionLog.objects.filter(
+            result_report=item if isinstance(item, ResultReport) else None,
+            measure=item.measure if isinstance(item, ResultReport) else item,
+            actor__isnull=False,
+        ).select_related("actor")
+        others += [log.actor for log in logs]
+    for user in others:
+        if user.pk != actor.pk:
+            users.setdefault(user.pk, (user, None))
+    return sorted(person_label(user, role) for user, role in users.values())
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where an item stands: the return that made it a draft again, and the next step."""
+
+    returned_by: str = ""
+    returned_at: object = None
+    return_reason: str = ""
+    next_role: Role | None = None
+    next_people: tuple[str, ...] = ()
+    pending_schedules: tuple = ()
+
+
+def item_standing(item) -> Standing:
+    """The banner of an item page: why it is back in draft, and who has it now."""
+    from audit.models import TransitionLog
+
+    if isinstance(item, ResultReport):
+        logs = TransitionLog.objects.filter(result_report=item)
+        schedules = PublicationSchedule.objects.pending().filter(result_report=item)
+    else:
+        logs = TransitionLog.objects.filter(measure=item, result_report__isnull=True)
+        schedules = PublicationSchedule.objects.pending().filter(
+            measure=item, result_report__isnull=True
+        )
+    last = logs.select_related("actor").order_by("-created_at", "-id").first()
+    returned = {}
+    if item.state == State.DRAFTED and last is not None and last.action == "return":
+        returned = {
+            "returned_by": person_label(last.actor, Role(last.role) if last.role else None)
+            if last.actor
+            else last.system_actor,
+            "returned_at": last.created_at,
+            "return_reason": last.comment,
+        }
+    return Standing(
+        **returned,
+        next_role=NEXT_ROLE.get(State(item.state)),
+        next_people=tuple(
+            sorted(person_label(u) for u, _role in _step_users(item, item.state).values())
+        ),
+        pending_schedules=tuple(schedules.select_related("scheduled_by")),
+    )
+
+
+def item_last_change(item) -> dict:
+    """Who changed an item last and when, to explain a conflict with what someone typed."""
+    record = item.history.select_related("history_user").order_by("-history_date").first()
+    if record is None:
+        return {}
+    return {
+        "user": record.history_user,
+        "at": record.history_date,
+        "reason": (record.history_change_reason or "").split(":", 1)[0],
+    }
+
+
+def measure_unpublished(report: ResultReport) -> Measure | None:
+    """The report's measure when the public has not seen it yet (it must be published first)."""
+    from workflow.models import Publication
+
+    measure = report.measure
+    published = Publication.objects.filter(measure=measure, result_report__isnull=True).exists()
+    return None if published else measure
+
+
+def schedules_pending(*, user) -> list[PublicationSchedule]:
+    """Scheduled publications still to come in the person's organizations, soonest first."""
+    from workflow.selectors import organization_ids_of
+
+    return list(
+        PublicationSchedule.objects.pending()
+        .filter(organization_id__in=organization_ids_of(user))
+        .select_related("measure", "result_report__reporting_round", "scheduled_by")
+        .order_by("publish_at", "pk")
     )

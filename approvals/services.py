@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 
 from django.db import OperationalError, connection, transaction
+from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone, translation
 from django_fsm import can_proceed
 
 from approvals import notifications, permissions
 from approvals.exceptions import (
+    MeasureNotPublished,
     NotPermitted,
     ReasonRequired,
     SelfGrant,
@@ -29,7 +33,7 @@ from audit import recording
 from audit.models import TransitionLog
 from config import statements
 from workflow import thai
-from workflow.models import Action, Division, Measure, Organization, ResultReport
+from workflow.models import Action, Division, Measure, Organization, Publication, ResultReport
 from workflow.services import publication_create
 from workflow.text import text_problem
 
@@ -99,6 +103,8 @@ def transition_perform(
             authority = permissions.authorize_transition(actor, locked, action, facts)
             if action == Action.RETURN and not comment:
                 raise ReasonRequired()
+            if action == Action.PUBLISH and model is ResultReport:
+                _measure_published_check(locked.measure_id)
 
             source_state = locked.state
             method()
@@ -171,6 +177,60 @@ def _comment_checked(comment) -> str:
     return comment
 
 
+def _measure_published_check(measure_id: int, *, scheduled_by=None) -> None:
+    """A result report follows its measure to the public: the measure is published, or
+    (for a scheduled report) its own publication is scheduled no later than `scheduled_by`."""
+    if Publication.objects.filter(measure_id=measure_id, result_report__isnull=True).exists():
+        return
+    if scheduled_by is not None and (
+        PublicationSchedule.objects.pending()
+        .filter(measure_id=measure_id, result_report__isnull=True, publish_at__lte=scheduled_by)
+        .exists()
+    ):
+        return
+    raise MeasureNotPublished()
+
+
+def result_report_publish_with_measure(
+    *, report: ResultReport, actor, ip_address: str | None = None
+) -> list[TransitionLog]:
+    """Publish an approved measure and then its approved report, both or neither."""
+    with transaction.atomic():
+        return [
+            transition_perform(item=item, action=Action.PUBLISH, actor=actor, ip_address=ip_address)
+            for item in (report.measure, report)
+        ]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one item of a bulk action: done, or refused and why."""
+
+    item: Measure | ResultReport
+    done: bool
+    error: WorkflowError | None = None
+
+
+def transitions_perform_many(
+    *, items: list[tuple[Measure | ResultReport, int | None]], action: Action | str, actor,
+    ip_address: str | None = None,
+) -> list[Outcome]:  # fmt: skip
+    """Take one action on several items, each its own `transition_perform` (and transaction):
+    one refused item does not hold back the others. `items` pairs each with the version seen."""
+    outcomes = []
+    for item, version in items:
+        try:
+            transition_perform(
+                item=item, action=action, actor=actor, expected_version=version,
+                ip_address=ip_address,
+            )  # fmt: skip
+        except WorkflowError as error:
+            outcomes.append(Outcome(item=item, done=False, error=error))
+        else:
+            outcomes.append(Outcome(item=item, done=True))
+    return outcomes
+
+
 def publication_schedule(
     *,
     item: Measure | ResultReport,
@@ -195,6 +255,8 @@ def publication_schedule(
             )
         is_report = isinstance(locked, ResultReport)
         measure = locked.measure if is_report else locked
+        if is_report:
+            _measure_published_check(measure.pk, scheduled_by=publish_at)
         now = timezone.now()
         pending = PublicationSchedule.objects.pending().filter(
             measure=measure, result_report=locked if is_report else None
@@ -239,7 +301,11 @@ def publication_schedules_run(*, at: dt.datetime | None = None) -> int:
     """
     at = at or timezone.now()
     published = 0
-    for schedule_id in PublicationSchedule.objects.due(at).values_list("pk", flat=True):
+    # measures before the reports due at the same moment: a report follows its measure
+    due = PublicationSchedule.objects.due(at).order_by(
+        "publish_at", F("result_report_id").asc(nulls_first=True), "pk"
+    )
+    for schedule_id in due.values_list("pk", flat=True):
         with transaction.atomic():
             schedule = (
                 PublicationSchedule.objects.select_for_update(skip_locked=True, of=("self",))
@@ -460,3 +526,69 @@ def delegation_revoke(*, delegation: Delegation, actor) -> Delegation:
             delegation.save(update_fields=["revoked_at"])
             _grant_told(delegation, actor, given=False)
     return delegation
+
+
+# --- people (organization admins) ----------------------------------------------------------
+
+
+def person_invite(
+    *, organization: Organization, actor, email: str, first_name: str, last_name: str,
+    role: Role | str, division_ids=(), site_url: str = "",
+):  # fmt: skip
+    """Add a person by e-mail with a first role, and send them a link to set their password.
+
+    A person who already has an account (the same e-mail) gets the role only. The link is
+    Django's password-reset token: it works once, and stops working when the password is set.
+    """
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core.mail import send_mail
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    permissions.authorize_admin(actor, organization.pk)
+    email = (email or "").strip().lower()
+    errors = {}
+    if "@" not in email or len(email) > 254:
+        errors["email"] = ["Give a valid e-mail address."]
+    if not (first_name or "").strip():
+        errors["first_name"] = ["Give the person's name."]
+    if errors:
+        raise ValidationFailed(errors)
+    users = get_user_model()
+    with transaction.atomic():
+        user = users.objects.filter(email__iexact=email).first()
+        invited = user is None
+        if invited:
+            user = users(username=email, email=email, first_name=first_name.strip(),
+                         last_name=(last_name or "").strip())  # fmt: skip
+            user.set_unusable_password()
+            user.save()
+        membership = membership_create(
+            organization=organization, actor=actor, user=user, role=role,
+            division_ids=division_ids,
+        )  # fmt: skip
+        if invited:
+            link = (site_url or settings.SITE_URL).rstrip("/") + reverse(
+                "password_reset_confirm",
+                kwargs={
+                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                    "token": default_token_generator.make_token(user),
+                },
+            )
+            body = (
+                f"เรียน {user.get_full_name()}\n\n"
+                f"{organization.name} เชิญท่านเข้าใช้ระบบ itaflow ในฐานะ {Role(role).label}\n"
+                f"โปรดตั้งรหัสผ่านที่ลิงก์นี้ (ใช้ได้ครั้งเดียว):\n{link}\n\n"
+                f"{organization.name} invites you to itaflow. Set your password here:\n{link}\n"
+            )
+            transaction.on_commit(
+                lambda: send_mail(
+                    f"คำเชิญเข้าใช้ระบบ itaflow / Invitation: {organization.name}",
+                    body,
+                    settings.DEFAULT_FROM_EMAIL,
+                    [email],
+                )
+            )
+    return membership

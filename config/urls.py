@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/v1/", include("approvals.api")),
     path("api/v1/inbox/", include("approvals.notifications_urls")),
     path("inbox/", include("approvals.inbox_urls")),
+    path("organization/", include("approvals.org_urls")),
     path("", include("audit.urls", namespace="audit")),
     path("accounts/", include("approvals.account_urls")),
     path("public/", include("workflow.urls_public")),

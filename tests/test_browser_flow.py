@@ -29,8 +29,12 @@ def log_in(browser, live_server, username: str):
     return browser_log_in(browser, live_server, username)
 
 
-def take(page, action: str) -> None:
-    page.click(f"form:has(input[name=action][value={action}]) button")
+def take(page, action: str, comment: str = "") -> None:
+    """Open the action's confirmation, then confirm it (with a comment, if given)."""
+    page.click(f"summary[data-action={action}]")
+    if comment:
+        page.fill(f"#comment-{action}", comment)
+    page.click(f"button[name=confirm][value={action}]")
     page.wait_for_selector(".messages li")
 
 
@@ -71,9 +75,7 @@ def test_result_report_from_draft_through_return_to_the_public_page(browser, liv
     # and the working group returns it with a reason
     working = log_in(browser, live_server, people.working.username)
     working.goto(report_url)
-    working.click("details.return summary")
-    working.fill("#return-reason", "โปรดระบุชื่อผู้รับจ้างดูแลเว็บไซต์")
-    working.click("button[name=confirm]")
+    take(working, "return", "โปรดระบุชื่อผู้รับจ้างดูแลเว็บไซต์")
     working.wait_for_selector(".state-drafted")
 
     # and the division head sees the reason, fixes the report and submits it again

@@ -12,7 +12,7 @@ from approvals.exceptions import NotEditable, NotPermitted, TransitionNotAllowed
 from approvals.services import transition_perform
 from tests.factories import MeasureFactory, ResultReportFactory
 from tests.roles import PEOPLE
-from workflow.services import measure_update, result_report_update
+from workflow.services import measure_update, publication_create, result_report_update
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +98,7 @@ def item_in(world, kind: str, state: str):
     )  # fmt: skip
     if kind == "measure":
         return measure
+    publication_create(item=measure, published_by=None)  # a report follows its measure
     return ResultReportFactory(
         measure=measure, reporting_round=world.reporting_round, state=state,
         submitted_by=submitter,

@@ -97,9 +97,11 @@ def test_return_without_a_reason_is_explained_not_a_crash(world):
         HTTP_REFERER=reverse("workflow:measure-detail", args=[measure.pk]),
     )
 
-    assert response.status_code == 302
-    assert response["Location"] == reverse("workflow:measure-detail", args=[measure.pk])
-    assert messages_of(response) == ["ต้องระบุเหตุผลในการส่งกลับ"]
+    # then the item page again, the return form open, the message at its field
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert page.count("ต้องระบุเหตุผลในการส่งกลับ") == 2  # on top, and at the reason field
+    assert '<details class="confirm" open>' in page
     assert Measure.objects.get(pk=measure.pk).state == State.SUBMITTED
 
 
@@ -109,11 +111,14 @@ def test_stale_version_is_explained_in_english_when_chosen(world):
     client = as_user(people.head)
     client.cookies["django_language"] = "en"
 
-    response = client.post(url, {"action": "submit", "version": measure.version + 5})
+    response = client.post(
+        url, {"action": "submit", "version": measure.version + 5, "comment": "ตามที่ประชุม"}
+    )
 
-    assert messages_of(response) == [
-        "Someone else changed this item meanwhile; reload it and try again."
-    ]
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "This item changed after you opened it; reload it and try again." in page
+    assert "ตามที่ประชุม</textarea>" in page  # what was typed is still there
     assert Measure.objects.get(pk=measure.pk).state == State.DRAFTED
 
 
@@ -152,7 +157,7 @@ def test_lists_filter_by_state_and_search(world, organization):
 
     assert "ปรับปรุงเว็บไซต์หน่วยงาน" in by_state.content.decode()
     assert "ประเมินความเสี่ยงการทุจริต" not in by_state.content.decode()
-    assert "ประเมินความเสี่ยงการทุจริต" in by_text.content.decode()
+    assert "ประเมิน<mark>ความเสี่ยง</mark>การทุจริต" in by_text.content.decode()
     assert "<html" not in by_text.content.decode()  # HTMX gets only the rows
 
 

@@ -175,3 +175,13 @@ def browser_log_in(browser, live_server, username: str, viewport=None):
     page.click("main button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
     return page
+
+
+def as_user(user, language: str = "th"):
+    """A test client logged in as `user`, its pages in `language`."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    client.cookies["django_language"] = language
+    return client

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 from django import forms
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from workflow import thai
 from workflow.models import Division, FiscalYear, ReportingRound
 
-MONTH_CHOICES = [(n, name) for n, name in enumerate(thai.MONTH_NAMES, start=1)]
+# The months in the order of the fiscal year: ต.ค. … ก.ย.
+FISCAL_MONTHS = (10, 11, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+MONTH_CHOICES = [(n, thai.MONTH_NAMES[n - 1]) for n in FISCAL_MONTHS]
+
+
+def month_choices() -> list[tuple[int, str]]:
+    """The months in fiscal order, named in the page's language."""
+    if (get_language() or "th").startswith("en"):
+        return [(n, calendar.month_name[n]) for n in FISCAL_MONTHS]
+    return MONTH_CHOICES
+
+
+def _localised_digits(value: int) -> str:
+    english = (get_language() or "th").startswith("en")
+    return str(value) if english else thai.to_thai_digits(value)
 
 
 def texts_from(data, name: str) -> list[str]:
@@ -35,14 +52,36 @@ class MeasureForm(forms.Form):
     end_year = forms.IntegerField(label=_("year (BE)"), min_value=2500, max_value=2700)
 
     def __init__(self, *args, organization, creating: bool, **kwargs):
+        if creating:
+            kwargs.setdefault("initial", self.initial_for_year(organization))
         super().__init__(*args, **kwargs)
         self.fields["divisions"].queryset = Division.objects.filter(
             organization=organization, is_active=True
         )
+        self.fields["start_month"].choices = month_choices()
+        self.fields["end_month"].choices = month_choices()
         if creating:
             self.fields["fiscal_year"].required = True
+            self.fields["fiscal_year"].empty_label = None if self.initial else "–"
         else:
             del self.fields["fiscal_year"]
+
+    @staticmethod
+    def initial_for_year(organization) -> dict:
+        """A new measure's defaults: the current (or latest) fiscal year, all of it."""
+        years = list(FiscalYear.objects.filter(rounds__organization=organization).distinct())
+        years = years or list(FiscalYear.objects.all())
+        if not years:
+            return {}
+        current = thai.fiscal_year_of(timezone.localdate())
+        year = next((y for y in years if y.year == current), max(years, key=lambda y: y.year))
+        return {
+            "fiscal_year": year,
+            "start_month": 10,
+            "start_year": year.year - 1,
+            "end_month": 9,
+            "end_year": year.year,
+        }
 
     @staticmethod
     def initial_for(measure) -> dict:
@@ -79,3 +118,58 @@ class ResultReportCreateForm(forms.Form):
 class EvidenceForm(forms.Form):
     title = forms.CharField(label=_("Title of the file"), max_length=300)
     file = forms.FileField(label=_("File (PDF, JPEG, PNG, DOCX, XLSX)"))
+
+    @staticmethod
+    def limits() -> dict:
+        """What the page says beside the field: the kinds of file and the largest size."""
+        from django.conf import settings
+
+        return {
+            "kinds": "PDF, JPEG, PNG, DOCX, XLSX",
+            "max_mb": settings.EVIDENCE_MAX_BYTES // 2**20,
+        }
+
+
+class PublicationScheduleForm(forms.Form):
+    """A moment of publication as Thai officials write it: day, month, BE year, time."""
+
+    day = forms.TypedChoiceField(label=_("Day"), coerce=int)
+    month = forms.TypedChoiceField(label=_("Month"), coerce=int)
+    year = forms.IntegerField(label=_("year (BE)"), min_value=2500, max_value=2700)
+    hour = forms.TypedChoiceField(label=_("Hour (24-hour clock)"), coerce=int)
+    minute = forms.TypedChoiceField(label=_("Minute"), coerce=int)
+
+    def __init__(self, *args, **kwargs):
+        tomorrow = timezone.localdate() + dt.timedelta(days=1)
+        kwargs.setdefault(
+            "initial",
+            {
+                "day": tomorrow.day,
+                "month": tomorrow.month,
+                "year": thai.be_year(tomorrow.year),
+                "hour": 9,
+                "minute": 0,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["day"].choices = [(d, _localised_digits(d)) for d in range(1, 32)]
+        self.fields["month"].choices = month_choices()
+        self.fields["hour"].choices = [(h, _localised_digits(f"{h:02}")) for h in range(24)]
+        self.fields["minute"].choices = [(m, _localised_digits(f"{m:02}")) for m in range(0, 60, 5)]
+
+    def clean(self):
+        data = super().clean()
+        if {"day", "month", "year", "hour", "minute"} - set(data):
+            return data
+        try:
+            day = dt.date(thai.ce_year(data["year"]), data["month"], data["day"])
+        except ValueError:
+            self.add_error("day", _("That month has no such day."))
+            return data
+        moment = timezone.make_aware(
+            dt.datetime.combine(day, dt.time(data["hour"], data["minute"]))
+        )
+        if moment <= timezone.now():
+            self.add_error("hour", _("The moment of publication must lie in the future."))
+        data["publish_at"] = moment
+        return data

@@ -317,15 +317,26 @@ class ItemFilters:
 
 def _filtered(queryset, filters: ItemFilters, *, to_measure: str):
     """Apply the list filters; `to_measure` is the path from the listed model to its measure."""
+    from workflow import search
+
     conditions = {
         f"{to_measure}fiscal_year__year": filters.year,
         "state": filters.state,
         f"{to_measure}divisions": filters.division,
-        f"{to_measure}title__icontains": filters.q,
     }
     if to_measure:
         conditions["reporting_round_id"] = filters.round
-    return queryset.filter(**{k: v for k, v in conditions.items() if v}).distinct()
+    queryset = queryset.filter(**{k: v for k, v in conditions.items() if v})
+    if thai.search_key(filters.q):
+        if to_measure:
+            queryset = queryset.filter(search.result_reports_matching(filters.q))
+            queryset = queryset.prefetch_related("items", "recommendations", "measure__methods")
+        else:
+            queryset = queryset.filter(search.measures_matching(filters.q))
+            queryset = queryset.prefetch_related(
+                "methods", "result_reports__items", "result_reports__recommendations"
+            )
+    return queryset.distinct()
 
 
 def measure_list(*, user, filters: ItemFilters):
@@ -475,3 +486,101 @@ def item_timeline(item) -> list[TimelineEntry]:
         previous = record
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries
+
+
+# Counted by the program, not edited by people: not listed as what an edit changed.
+BOOKKEEPING_FIELDS = ("version", "updated_at")
+
+
+def _m2m_names(item) -> list[str]:
+    return [f.name for f in item._meta.many_to_many]
+
+
+# --- the year at a glance ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One result report of a measure in one round, or its absence."""
+
+    report_id: int | None
+    state: str
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class GridRow:
+    measure: object
+    cells: list[GridCell]
+
+
+@dataclass(frozen=True)
+class StageCount:
+    state: str
+    label: str
+    measures: int
+    reports: int
+    percent: int  # of all the year's items, for the bar
+
+
+@dataclass(frozen=True)
+class YearGrid:
+    fiscal_year: FiscalYear
+    rounds: list
+    rows: list[GridRow]
+    stages: list[StageCount]
+    overdue_rounds: set
+
+
+def year_grid(*, user, year: int, division: int | None = None) -> YearGrid:
+    """Every measure of a fiscal year with its result report per round, as states.
+
+    A round whose due date has passed marks each report not yet published there as
+    overdue (a missing report too). Three queries, whatever the number of measures.
+    """
+    from workflow.models import Measure, ReportingRound, ResultReport, State
+
+    fiscal_year = get_object_or_404(FiscalYear, year=year)
+    org_ids = organization_ids_of(user)
+    measures = (
+        Measure.objects.filter(organization_id__in=org_ids, fiscal_year=fiscal_year)
+        .prefetch_related("divisions")
+        .order_by("organization__name", "number")
+    )
+    if division:
+        measures = measures.filter(divisions=division)
+    measures = list(measures)
+    rounds = list(
+        ReportingRound.objects.filter(
+            organization_id__in=org_ids, fiscal_year=fiscal_year
+        ).order_by("due_on", "name")
+    )
+    reports = {
+        (r.measure_id, r.reporting_round_id): r
+        for r in ResultReport.objects.filter(measure__in=measures).only(
+            "id", "state", "measure_id", "reporting_round_id"
+        )
+    }
+    today = dt.date.today()
+    overdue_rounds = {r.pk for r in rounds if r.due_on < today}
+    rows = []
+    for measure in measures:
+        cells = []
+        for round_ in rounds:
+            report = reports.get((measure.pk, round_.pk))
+            state = report.state if report else ""
+            cells.append(
+                GridCell(
+                    report_id=report.pk if report else None,
+                    state=state,
+                    overdue=round_.pk in overdue_rounds and state != State.PUBLISHED,
+                )
+            )
+        rows.append(GridRow(measure=measure, cells=cells))
+    total = len(measures) + len(reports) or 1
+    stages = []
+    for state, label in State.choices:
+        m = sum(1 for x in measures if x.state == state)
+        r = sum(1 for x in reports.values() if x.state == state)
+        stages.append(StageCount(state, str(label), m, r, round(100 * (m + r) / total)))
+    return YearGrid(fiscal_year, rounds, rows, stages, overdue_rounds)

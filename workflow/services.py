@@ -157,7 +157,14 @@ def _measure_fields_check(
         if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
             _errors_add(errors, field, _("Give a date."))
         elif not fiscal_year.contains(day):
-            _errors_add(errors, field, _("The period must lie inside the fiscal year."))
+            message = _(
+                "The period must lie inside fiscal year %(year)s (%(start)s – %(end)s)."
+            ) % {
+                "year": thai.to_thai_digits(fiscal_year.year),
+                "start": thai.format_month(fiscal_year.starts_on),
+                "end": thai.format_month(fiscal_year.ends_on),
+            }
+            _errors_add(errors, field, message)
     if (
         isinstance(period_start, dt.date)
         and isinstance(period_end, dt.date)
@@ -458,35 +465,59 @@ def evidence_content_type(uploaded_file) -> str | None:
     return None
 
 
-def evidence_add(*, report: ResultReport, actor, uploaded_file, title: str) -> Evidence:
-    """Attach a file to a drafted report (its division heads); PDF, JPEG, PNG, DOCX, XLSX."""
+def _evidence_checked(*, uploaded_file, title: str) -> tuple[str, str, int]:
+    """(title, content type, size) of an upload that may be evidence; else ValidationFailed."""
+    errors: dict = {}
+    title = thai.normalize_text(str(title or "")).strip()
+    if not title:
+        _errors_add(errors, "title", _("Give the file a title."))
+    elif text_problem(title, max_length=300):
+        _errors_add(errors, "title", text_problem(title, max_length=300))
+    size = getattr(uploaded_file, "size", None) or 0
+    content_type = None
+    if size <= 0:
+        _errors_add(errors, "file", _("The file is empty."))
+    elif size > settings.EVIDENCE_MAX_BYTES:
+        _errors_add(errors, "file", _("The file is too large."))
+    else:
+        content_type = evidence_content_type(uploaded_file)
+        if content_type is None:
+            _errors_add(errors, "file", _("Only PDF, JPEG, PNG, DOCX and XLSX files."))
+    _raise_if(errors)
+    return title, content_type, size
+
+
+def _report_for_evidence(report: ResultReport, actor) -> ResultReport:
+    """The report locked, once its division head may change its evidence; its version
+    raised first, so the evidence row completes that version's snapshot (audit.recording)."""
     from approvals import permissions
     from approvals.exceptions import NotPermitted
 
+    locked = _locked(ResultReport, report, actor)
+    facts = permissions.facts_for(actor, locked)
+    if not facts.is_member:
+        raise NotPermitted()
+    permissions.authorize_edit(actor, locked, "evidence", facts)
+    return locked
+
+
+def _report_version_raise(locked: ResultReport, actor) -> None:
+    locked.version += 1
+    locked._history_user = actor
+    locked._change_reason = "evidence"
+    locked.save(update_fields=["version", "updated_at"])
+
+
+def _evidence_file_save(evidence: Evidence, uploaded_file, content_type: str) -> None:
+    extension = EVIDENCE_CONTENT_TYPES[content_type]
+    evidence.file.save(f"{uuid.uuid4().hex}.{extension}", uploaded_file, save=False)
+
+
+def evidence_add(*, report: ResultReport, actor, uploaded_file, title: str) -> Evidence:
+    """Attach a file to a drafted report (its division heads); PDF, JPEG, PNG, DOCX, XLSX."""
     with transaction.atomic():
-        locked = _locked(ResultReport, report, actor)
-        facts = permissions.facts_for(actor, locked)
-        if not facts.is_member:
-            raise NotPermitted()
-        permissions.authorize_edit(actor, locked, "evidence", facts)
-        errors: dict = {}
-        title = thai.normalize_text(str(title or "")).strip()
-        if not title:
-            _errors_add(errors, "title", _("Give the file a title."))
-        elif text_problem(title, max_length=300):
-            _errors_add(errors, "title", text_problem(title, max_length=300))
-        size = getattr(uploaded_file, "size", None) or 0
-        content_type = None
-        if size <= 0:
-            _errors_add(errors, "file", _("The file is empty."))
-        elif size > settings.EVIDENCE_MAX_BYTES:
-            _errors_add(errors, "file", _("The file is too large."))
-        else:
-            content_type = evidence_content_type(uploaded_file)
-            if content_type is None:
-                _errors_add(errors, "file", _("Only PDF, JPEG, PNG, DOCX and XLSX files."))
-        _raise_if(errors)
-        extension = EVIDENCE_CONTENT_TYPES[content_type]
+        locked = _report_for_evidence(report, actor)
+        title, content_type, size = _evidence_checked(uploaded_file=uploaded_file, title=title)
         evidence = Evidence(
             report=locked,
             title=title,
@@ -494,16 +525,46 @@ def evidence_add(*, report: ResultReport, actor, uploaded_file, title: str) -> E
             size=size,
             uploaded_by=actor,
         )
-        evidence.file.save(f"{uuid.uuid4().hex}.{extension}", uploaded_file, save=False)
-        # the report's version first: the evidence row then completes that version's
-        # snapshot instead of writing a second version (audit.recording)
-        locked.version += 1
-        locked._history_user = actor
-        locked._change_reason = "evidence"
-        locked.save(update_fields=["version", "updated_at"])
+        _evidence_file_save(evidence, uploaded_file, content_type)
+        _report_version_raise(locked, actor)
         evidence._history_user = actor
         evidence.save()
     return evidence
+
+
+def evidence_replace(
+    *, evidence: Evidence, actor, uploaded_file, title: str | None = None
+) -> Evidence:
+    """Put a corrected file in place of a wrong one while the report is drafted.
+
+    The row stays (its history shows the old file and the new); the old file is kept
+    on disk for the audit trail.
+    """
+    with transaction.atomic():
+        locked = _report_for_evidence(evidence.report, actor)
+        evidence = Evidence.objects.select_for_update().get(pk=evidence.pk, report=locked)
+        title, content_type, size = _evidence_checked(
+            uploaded_file=uploaded_file, title=evidence.title if title is None else title
+        )
+        evidence.title, evidence.content_type, evidence.size = title, content_type, size
+        evidence.uploaded_by = actor
+        _evidence_file_save(evidence, uploaded_file, content_type)
+        _report_version_raise(locked, actor)
+        evidence._history_user = actor
+        evidence._change_reason = "replaced"
+        evidence.save()
+    return evidence
+
+
+def evidence_remove(*, evidence: Evidence, actor) -> None:
+    """Take a wrong file off a drafted report; the history keeps the row, the disk the file."""
+    with transaction.atomic():
+        locked = _report_for_evidence(evidence.report, actor)
+        evidence = Evidence.objects.select_for_update().get(pk=evidence.pk, report=locked)
+        _report_version_raise(locked, actor)
+        evidence._history_user = actor
+        evidence._change_reason = "removed"
+        evidence.delete()
 
 
 # --- divisions (organization admins) ----------------------------------------------------

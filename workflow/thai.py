@@ -250,3 +250,52 @@ def parse_datetime(text: str) -> tuple[dt.datetime, bool]:
         )
         moment = timezone.make_naive(aware)
     return moment, time.group(1) is not None
+# --- search: one key for what people type and what is stored ----------------------------
+
+_NO_SPACE = re.compile(r"[\s\u200b\u00a0]+")
+
+
+def search_key(text: str | None) -> str:
+    """What search compares: no spaces, ำ as one code point, Arabic digits, lower case.
+
+    The imported titles keep the line-wrap spaces of the source PDF ("ปรับปรุง เว็บไซต์"),
+    people type Thai or Arabic digits: all spellings of one phrase share this key. The
+    PostgreSQL function `itaflow_search_key` (workflow migration 0005) computes the same.
+    """
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text)
+    text = re.sub("\u0e4d([\u0e48-\u0e4b]?)\u0e32", "\\1\u0e33", text)
+    return to_arabic_digits(_NO_SPACE.sub("", text)).lower()
+
+
+_SARA_AM_SPLIT = re.compile("\u0e4d([\u0e48-\u0e4b]?)\u0e32")
+
+
+def search_spans(text: str, query: str) -> list[tuple[int, int]]:
+    """Where `query` occurs in `text` by `search_key`, as (start, end) offsets in `text`."""
+    key = search_key(query)
+    if not key or not text:
+        return []
+    text = unicodedata.normalize("NFC", text)
+    keyed, origin = [], []  # each character of the text's key, and the text it came from
+    index = 0
+    while index < len(text):
+        split = _SARA_AM_SPLIT.match(text, index)
+        if split:
+            for char in split.group(1) + "\u0e33":
+                keyed.append(char)
+                origin.append((index, split.end()))
+            index = split.end()
+            continue
+        for char in search_key(text[index]):
+            keyed.append(char)
+            origin.append((index, index + 1))
+        index += 1
+    keyed_text = "".join(keyed)
+    spans, found = [], keyed_text.find(key)
+    while found != -1:
+        end = found + len(key)
+        spans.append((origin[found][0], origin[end - 1][1]))
+        found = keyed_text.find(key, end)
+    return spans

@@ -8,6 +8,8 @@ app_name = "workflow"
 
 urlpatterns = [
     path("", staff.home, name="home"),
+    path("bulk/", staff.bulk_transition, name="bulk-transition"),
+    path("years/<int:year>/", staff.year_overview, name="year"),
     path("measures/", staff.measure_list, name="measure-list"),
     path("measures/new/", staff.measure_create, name="measure-create"),
     path("measures/<int:pk>/", staff.measure_detail, name="measure-detail"),
@@ -23,4 +25,22 @@ urlpatterns = [
     path("reports/<int:pk>/evidence/", staff.evidence_add, name="evidence-add"),
     path("items/<str:kind>/<int:pk>/transition/", staff.transition, name="transition"),
     path("evidence/<int:pk>/", staff.evidence_download, name="evidence"),
+    path("evidence/<int:pk>/replace/", staff.evidence_replace, name="evidence-replace"),
+    path("evidence/<int:pk>/remove/", staff.evidence_remove, name="evidence-remove"),
+    path(
+        "items/<str:kind>/<int:pk>/schedule/",
+        staff.publication_schedule_create,
+        name="publication-schedule",
+    ),
+    path("schedules/", staff.publication_schedule_list, name="publication-schedules"),
+    path(
+        "schedules/<int:pk>/cancel/",
+        staff.publication_schedule_cancel_view,
+        name="publication-schedule-cancel",
+    ),
+    path(
+        "reports/<int:pk>/publish-with-measure/",
+        staff.result_report_publish_with_measure_view,
+        name="result-report-publish-with-measure",
+    ),
 ]

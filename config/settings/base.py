@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "approvals.context_processors.inbox",
             ],
             "builtins": ["workflow.templatetags.thai", "workflow.templatetags.labels"],
         },

@@ -1,15 +1,25 @@
-"""Template filters for Thai documents: `{{ value|thai_digits }}`, `{{ d|be_date }}` …"""
+"""Template filters for Thai documents: `{{ value|thai_digits }}`, `{{ d|be_date }}` …
+
+Numbers come out in Thai digits on Thai pages and in Arabic digits on English ones.
+"""
 
 from django import template
+from django.utils.translation import get_language
 
 from workflow import thai
 
 register = template.Library()
 
 
+def _digits() -> str:
+    return "arabic" if (get_language() or "th").startswith("en") else "thai"
+
+
 @register.filter
 def thai_digits(value):
-    return thai.to_thai_digits(value) if value is not None else ""
+    if value is None:
+        return ""
+    return thai.to_thai_digits(value) if _digits() == "thai" else thai.to_arabic_digits(str(value))
 
 
 @register.filter
@@ -27,19 +37,74 @@ def be_year(value):
 @register.filter
 def be_date(value, style="full"):
     """`๑๔ มกราคม ๒๕๖๔`; `|be_date:"short"` gives `๑๔ ม.ค. ๒๕๖๔`."""
-    return thai.format_date(value, full=style != "short")
+    return thai.format_date(value, full=style != "short", digits=_digits())
 
 
 @register.filter
 def be_datetime(value):
-    return thai.format_datetime(value)
+    return thai.format_datetime(value, digits=_digits())
 
 
 @register.filter
 def thai_month(value):
-    return thai.format_month(value)
+    return thai.format_month(value, digits=_digits())
 
 
 @register.simple_tag
 def thai_period(start, end):
-    return thai.format_period(start, end)
+    return thai.format_period(start, end, digits=_digits())
+
+
+@register.filter
+def highlight(text, query):
+    """The text with each match of the search query marked (`<mark>`), escaped otherwise."""
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    text = "" if text is None else str(text)
+    spans = thai.search_spans(text, query or "")
+    if not spans:
+        return escape(text)
+    parts, last = [], 0
+    for start, end in spans:
+        parts += [escape(text[last:start]), "<mark>", escape(text[start:end]), "</mark>"]
+        last = end
+    parts.append(escape(text[last:]))
+    return mark_safe("".join(parts))  # every piece is escaped above
+
+
+@register.filter
+def matched_line(item, query):
+    """(what, line) of the first method, result or recommendation that holds the query,
+    when the title itself does not; None otherwise. Reads prefetched lines only."""
+    from django.utils.translation import gettext as _
+
+    from workflow.models import Measure
+
+    title = item.title if isinstance(item, Measure) else item.measure.title
+    if not query or thai.search_spans(title, query):
+        return None
+    if isinstance(item, Measure):
+        groups = [(_("Methods"), item.methods.all())]
+        for report in item.result_reports.all():
+            groups += [(_("Results"), report.items.all())]
+            groups += [(_("Recommendations"), report.recommendations.all())]
+    else:
+        groups = [
+            (_("Results"), item.items.all()),
+            (_("Recommendations"), item.recommendations.all()),
+            (_("Methods"), item.measure.methods.all()),
+        ]
+    for label, lines in groups:
+        for line in lines:
+            if thai.search_spans(line.text, query):
+                return (label, line.text)
+    return None
+
+
+@register.filter
+def file_size(value):
+    """`๔.๖ KB`, `๑.๒ MB`: a size in the page's digits."""
+    from django.template.defaultfilters import filesizeformat
+
+    return thai_digits(str(filesizeformat(value)).replace("\xa0", " "))

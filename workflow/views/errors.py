@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 
 from approvals.exceptions import ValidationFailed, WorkflowError
@@ -19,11 +21,22 @@ def workflow_error_message(error: WorkflowError) -> str:
     return message
 
 
+def back_address(request) -> str:
+    """Where the person came from on this site, as a path (browsers send absolute referers)."""
+    back = request.POST.get("next") or request.META.get("HTTP_REFERER") or "/"
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return "/"
+    parts = urlsplit(back)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
 def handles_workflow_errors(view):
     """Turn a WorkflowError into an error message and a redirect back, never a crash.
 
-    A conflict (StaleVersion, TransitionNotAllowed) says what happened and shows the
-    item as it is now; the item's page is where the view came from, or `next`.
+    Views with a form catch their errors themselves and show the form again with what
+    was typed; this is the net for the rest.
     """
 
     @functools.wraps(view)
@@ -32,9 +45,6 @@ def handles_workflow_errors(view):
             return view(request, *args, **kwargs)
         except WorkflowError as error:
             messages.error(request, workflow_error_message(error))
-            back = request.POST.get("next") or request.META.get("HTTP_REFERER") or "/"
-            if not back.startswith("/") or back.startswith("//"):
-                back = "/"
-            return redirect(back)
+            return redirect(back_address(request))
 
     return wrapped
