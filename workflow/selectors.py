@@ -385,6 +385,97 @@ def waiting_for(user) -> dict:
     return {"waiting": list(counts.values()), "entries": entries}
 
 
+@dataclass(frozen=True)
+class SpacingLine:
+    proposal: object
+    label: str
+    segments: list[tuple[str, str]]
+
+
+@dataclass
+class SpacingItem:
+    """One imported item's spacing proposals, for the working group's review page."""
+
+    measure: object
+    result_report: object | None
+    lines: list[SpacingLine]
+    may_accept: bool
+
+    @property
+    def key(self) -> str:
+        return f"r{self.result_report.pk}" if self.result_report else f"m{self.measure.pk}"
+
+
+def spacing_review(*, user, year: int | None = None) -> list[SpacingItem]:
+    """The pending spacing proposals a person may see, per item, with their diffs."""
+    from approvals import permissions
+    from workflow import wording
+    from workflow.models import SpacingProposal
+
+    queryset = (
+        SpacingProposal.objects.filter(
+            organization_id__in=organization_ids_of(user),
+            status=SpacingProposal.Status.PENDING,
+        )
+        .select_related(
+            "measure__organization", "measure__fiscal_year", "result_report__reporting_round"
+        )
+        .order_by("organization_id", "measure__fiscal_year__year", "measure__number", "pk")
+    )
+    if year is not None:
+        queryset = queryset.filter(measure__fiscal_year__year=year)
+    items: dict[tuple, SpacingItem] = {}
+    for proposal in queryset:
+        key = (proposal.measure_id, proposal.result_report_id)
+        if key not in items:
+            item = proposal.result_report or proposal.measure
+            items[key] = SpacingItem(
+                measure=proposal.measure,
+                result_report=proposal.result_report,
+                lines=[],
+                may_accept=permissions.may_edit(user, item, "spacing"),
+            )
+        label = str(proposal.get_part_display())
+        if proposal.part != SpacingProposal.Part.TITLE:
+            label += f" {thai.to_thai_digits(proposal.position)}"
+        items[key].lines.append(
+            SpacingLine(proposal, label, wording.spacing_diff(proposal.found, proposal.proposed))
+        )
+    # A measure's own lines first, then its result report's.
+    return sorted(
+        items.values(),
+        key=lambda i: (i.measure.organization_id, i.measure.fiscal_year.year, i.measure.number,
+                       i.result_report is not None),
+    )  # fmt: skip
+
+
+def spacing_waiting(*, user) -> int:
+    """How many imported texts wait for a spacing check, for those who may decide."""
+    from approvals.models import Role
+    from workflow.models import SpacingProposal
+
+    if not _roles_held(user) & {Role.WORKING_GROUP, Role.DIVISION_HEAD}:
+        return 0
+    return SpacingProposal.objects.filter(
+        organization_id__in=organization_ids_of(user), status=SpacingProposal.Status.PENDING
+    ).count()
+
+
+def spacing_years(*, user) -> list[int]:
+    """The fiscal years that have spacing proposals waiting, newest first."""
+    from workflow.models import SpacingProposal
+
+    return list(
+        SpacingProposal.objects.filter(
+            organization_id__in=organization_ids_of(user),
+            status=SpacingProposal.Status.PENDING,
+        )
+        .values_list("measure__fiscal_year__year", flat=True)
+        .distinct()
+        .order_by("-measure__fiscal_year__year")
+    )
+
+
 def _roles_held(user) -> set[str]:
     from approvals.models import Membership
 
@@ -400,6 +491,17 @@ class TimelineEntry:
     comment: str = ""
     role: str = ""
     changes: tuple[str, ...] = ()
+    reason: str = ""  # why an edit was made, when it says more than "edited"
+
+
+def _edit_reason(reason: str) -> str:
+    from django.utils.translation import gettext
+
+    from workflow import wording
+
+    if reason == wording.SPACING_REASON:
+        return gettext("Spaces from the PDF's line wraps repaired")
+    return ""
 
 
 def item_timeline(item) -> list[TimelineEntry]:
@@ -439,6 +541,7 @@ def item_timeline(item) -> list[TimelineEntry]:
                     kind="edit",
                     who=person_name(record.history_user),
                     what={"+": "created", "~": "edited", "-": "deleted"}[record.history_type],
+                    reason=_edit_reason(record.history_change_reason or ""),
                     comment=record.history_change_reason or "",
                     changes=changes,
                 )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from workflow.views import staff
+from workflow.views import spacing, staff
 
 app_name = "workflow"
 
@@ -23,4 +23,6 @@ urlpatterns = [
     path("reports/<int:pk>/evidence/", staff.evidence_add, name="evidence-add"),
     path("items/<str:kind>/<int:pk>/transition/", staff.transition, name="transition"),
     path("evidence/<int:pk>/", staff.evidence_download, name="evidence"),
+    path("spacing/", spacing.spacing_review, name="spacing-review"),
+    path("spacing/decide/", spacing.spacing_decide, name="spacing-decide"),
 ]

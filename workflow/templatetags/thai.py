@@ -43,3 +43,11 @@ def thai_month(value):
 @register.simple_tag
 def thai_period(start, end):
     return thai.format_period(start, end)
+
+
+@register.filter
+def words_shorten(value, limit=80):
+    """A title cut at a Thai word boundary with an ellipsis: `{{ title|words_shorten:90 }}`."""
+    from workflow import wording
+
+    return wording.words_shorten(str(value or ""), int(limit))

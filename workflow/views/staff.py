@@ -58,7 +58,9 @@ def _item_of(user, kind: str, pk: int):
 
 @login_required
 def home(request):
-    return render(request, "workflow/home.html", selectors.waiting_for(request.user))
+    context = selectors.waiting_for(request.user)
+    context["spacing_waiting"] = selectors.spacing_waiting(user=request.user)
+    return render(request, "workflow/home.html", context)
 
 
 def _list(request, template: str, rows_template: str, queryset, extra: dict):
