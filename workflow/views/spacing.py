@@ -15,7 +15,7 @@ from workflow.models import SpacingProposal
 from workflow.views.errors import handles_workflow_errors
 
 
-def _n(count: int) -> str:
+def count_shown(count: int) -> str:
     """A count in the page's digits: Thai digits on Thai pages."""
     return str(count) if (get_language() or "th").startswith("en") else thai.to_thai_digits(count)
 
@@ -34,6 +34,7 @@ def spacing_review(request):
     if year is None and years:
         year = years[0]
     items = selectors.spacing_review(user=request.user, year=year) if year else []
+    acceptable = sum(len(i.lines) for i in items if i.may_accept)
     return render(
         request,
         "workflow/spacing_review.html",
@@ -41,8 +42,8 @@ def spacing_review(request):
             "items": items,
             "years": years,
             "year": year,
-            "acceptable": sum(len(i.lines) for i in items if i.may_accept),
-            "lines": sum(len(i.lines) for i in items),
+            "acceptable": acceptable,
+            "acceptable_shown": count_shown(acceptable),
         },
     )
 
@@ -76,7 +77,7 @@ def spacing_decide(request):
         messages.success(
             request,
             ngettext("%(count)s text kept as imported.", "%(count)s texts kept as imported.", count)
-            % {"count": _n(count)},
+            % {"count": count_shown(count)},
         )
         return redirect(back)
     texts = {}
@@ -95,18 +96,18 @@ def spacing_decide(request):
                 "Spaces repaired in %(count)s texts.",
                 outcome.accepted,
             )
-            % {"count": _n(outcome.accepted)},
+            % {"count": count_shown(outcome.accepted)},
         )
     if outcome.outdated:
         messages.warning(
             request,
             _("%(count)s texts had been edited since the import; their proposals were closed.")
-            % {"count": _n(outcome.outdated)},
+            % {"count": count_shown(outcome.outdated)},
         )
     if outcome.refused:
         messages.error(
             request,
             _("%(count)s texts could not be changed: their items are no longer drafts.")
-            % {"count": _n(outcome.refused)},
+            % {"count": count_shown(outcome.refused)},
         )
     return redirect(back)

@@ -19,6 +19,7 @@ from workflow.forms import EvidenceForm, MeasureForm, ResultReportCreateForm, te
 from workflow.models import Action, Evidence, Measure, Organization, ResultReport, State
 from workflow.uploads import evidence_response
 from workflow.views.errors import handles_workflow_errors
+from workflow.views.spacing import count_shown
 
 PAGE_SIZE = 50
 ITEM_MODELS = {"measure": Measure, "report": ResultReport}
@@ -60,6 +61,7 @@ def _item_of(user, kind: str, pk: int):
 def home(request):
     context = selectors.waiting_for(request.user)
     context["spacing_waiting"] = selectors.spacing_waiting(user=request.user)
+    context["spacing_waiting_shown"] = count_shown(context["spacing_waiting"])
     return render(request, "workflow/home.html", context)
 
 
