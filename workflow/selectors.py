@@ -389,6 +389,7 @@ def waiting_for(user) -> dict:
 class SpacingLine:
     proposal: object
     label: str
+    number: int | None  # the line's number in its list; None for the title
     segments: list[tuple[str, str]]
 
 
@@ -400,6 +401,7 @@ class SpacingItem:
     result_report: object | None
     lines: list[SpacingLine]
     may_accept: bool
+    title: str = ""  # the measure's title as it would read once repaired
 
     @property
     def key(self) -> str:
@@ -425,6 +427,7 @@ def spacing_review(*, user, year: int | None = None) -> list[SpacingItem]:
     if year is not None:
         queryset = queryset.filter(measure__fiscal_year__year=year)
     items: dict[tuple, SpacingItem] = {}
+    titles: dict[int, str] = {}
     for proposal in queryset:
         key = (proposal.measure_id, proposal.result_report_id)
         if key not in items:
@@ -435,12 +438,19 @@ def spacing_review(*, user, year: int | None = None) -> list[SpacingItem]:
                 lines=[],
                 may_accept=permissions.may_edit(user, item, "spacing"),
             )
-        label = str(proposal.get_part_display())
-        if proposal.part != SpacingProposal.Part.TITLE:
-            label += f" {thai.to_thai_digits(proposal.position)}"
+        is_title = proposal.part == SpacingProposal.Part.TITLE
+        if is_title:
+            titles[proposal.measure_id] = proposal.proposed
         items[key].lines.append(
-            SpacingLine(proposal, label, wording.spacing_diff(proposal.found, proposal.proposed))
+            SpacingLine(
+                proposal,
+                str(proposal.get_part_display()),
+                None if is_title else proposal.position,
+                wording.spacing_diff(proposal.found, proposal.proposed),
+            )
         )
+    for item in items.values():
+        item.title = titles.get(item.measure.pk, item.measure.title)
     # A measure's own lines first, then its result report's.
     return sorted(
         items.values(),

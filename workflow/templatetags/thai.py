@@ -51,3 +51,14 @@ def words_shorten(value, limit=80):
     from workflow import wording
 
     return wording.words_shorten(str(value or ""), int(limit))
+
+
+@register.filter
+def page_digits(value):
+    """A number in the page's digits: Thai digits on Thai pages, Arabic on English ones."""
+    from django.utils.translation import get_language
+
+    if value is None:
+        return ""
+    english = (get_language() or "th").startswith("en")
+    return thai.to_arabic_digits(str(value)) if english else thai.to_thai_digits(value)
