@@ -360,3 +360,39 @@ def test_parse_keeps_the_text_as_found_the_proposal_is_separate():
     # the parser (no database) is unchanged: what the document said
     parsed = report_parse(SEED)
     assert parsed.measures[0].title.startswith("ปรับปรุง เว็บไซต์ หน่วยงานเพื่อ")
+
+
+LONG_TITLE = " ".join([EXPECTED_TITLES[7], EXPECTED_TITLES[4], EXPECTED_TITLES[6]])
+
+
+def _cut_on_a_word(shortened: str, text: str) -> bool:
+    kept = shortened.removesuffix(wording.ELLIPSIS).rstrip()
+    boundaries, position = set(), 0
+    for token in wording.words(text):
+        position += len(token)
+        boundaries.add(position)
+    return text.startswith(kept) and len(kept) in boundaries
+
+
+def test_email_subject_and_list_cut_a_long_title_at_a_word_boundary(world, client, mailoutbox):
+    from approvals import delivery
+    from approvals.models import OutboxMessage
+
+    # given a drafted measure with a long title
+    measure = world.measure(title=LONG_TITLE)
+
+    # when its division head submits it and the e-mail goes out
+    log = transition_perform(item=measure, action=Action.SUBMIT, actor=world["head"])
+    message = OutboxMessage.objects.filter(transition_log=log).first()
+    delivery.outbox_send(message_id=message.pk)
+
+    # then the subject names the measure up to a whole word, with an ellipsis
+    subject = mailoutbox[0].subject
+    thai_part = subject.split(" / ")[0]
+    label = thai_part.split("มาตรการที่ ")[1].split(" ", 1)[1]
+    assert label.endswith(wording.ELLIPSIS) and _cut_on_a_word(label, LONG_TITLE)
+    # and so does the list of measures
+    client.force_login(world["working_group"])
+    page = client.get("/measures/").content.decode()
+    shown = wording.words_shorten(LONG_TITLE, 140)
+    assert shown in page and _cut_on_a_word(shown, LONG_TITLE)
