@@ -40,6 +40,7 @@ from approvals.models import (
     NotificationKind,
     OutboxMessage,
 )
+from workflow import wording
 
 logger = logging.getLogger(__name__)
 
@@ -269,7 +270,7 @@ def email_render(message: OutboxMessage) -> EmailMultiAlternatives:
     with translation.override("th"):
         text = render_to_string(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
-    subject = " ".join(subject.split())[:250]
+    subject = wording.words_shorten(subject, 250)
     email = EmailMultiAlternatives(
         subject=subject,
         body=text,

@@ -30,7 +30,7 @@ from approvals.models import (
 )
 from audit.models import TransitionLog
 from config.statements import Statement, insert, next_id, quote
-from workflow import thai
+from workflow import thai, wording
 from workflow.models import Action, Measure, ReportingRound, ResultReport
 
 ACTION_TITLES = {
@@ -90,7 +90,7 @@ def item_label(item: Measure | ResultReport) -> str:
 
 
 def _label(number: int, title: str, round_name: str = "") -> str:
-    label = f"มาตรการที่ {thai.to_thai_digits(number)} {title[:120]}"
+    label = f"มาตรการที่ {thai.to_thai_digits(number)} {wording.words_shorten(title, 100)}"
     return f"ผลการดำเนินการ {round_name} {label}" if round_name else label
 
 

@@ -23,7 +23,7 @@ from approvals.models import Delegation, Membership, Role
 from workflow.models import Action, Measure, ResultReport, State
 
 # What an edit touches: a measure's own fields and methods, or one part of a result report.
-EDIT_PARTS = ("measure", "items", "evidence", "recommendations")
+EDIT_PARTS = ("measure", "items", "evidence", "recommendations", "spacing")
 
 # In which state each part may be edited, and in which roles.
 _EDITABLE = {
@@ -31,6 +31,9 @@ _EDITABLE = {
     "items": (State.DRAFTED, (Role.DIVISION_HEAD,)),
     "evidence": (State.DRAFTED, (Role.DIVISION_HEAD,)),
     "recommendations": (State.SUBMITTED, (Role.WORKING_GROUP,)),
+    # Re-spacing a drafted text (the PDF's line-wrap spaces) changes no word: the working
+    # group may do it on any imported item, a division head on their own.
+    "spacing": (State.DRAFTED, (Role.WORKING_GROUP, Role.DIVISION_HEAD)),
 }
 
 
@@ -282,7 +285,7 @@ def authorize_edit(
     """
     if part not in EDIT_PARTS:
         raise ValueError(f"unknown part {part!r}")
-    if isinstance(item, Measure) != (part == "measure"):
+    if part != "spacing" and isinstance(item, Measure) != (part == "measure"):
         raise ValueError(f"part {part!r} does not belong to {type(item).__name__}")
     facts = facts if facts is not None else facts_for(user, item)
     state, roles = _EDITABLE[part]

@@ -614,7 +614,8 @@ def test_import_report_command_prints_a_summary(khao_thong):
     # then
     assert out.getvalue().strip() == (
         "Imported 7 measures, 30 methods, 7 result reports with 24 results "
-        "and 11 recommendations (round: รอบ 6 เดือน)."
+        "and 11 recommendations (round: รอบ 6 เดือน); 64 texts with line-wrap spaces "
+        "(proposals to review)."
     )
     assert {r.reporting_round.name for r in ResultReport.objects.all()} == {"รอบ 6 เดือน"}
     assert {h.history_user.username for h in Measure.history.all()} == {"officer"}

@@ -525,3 +525,55 @@ def division_kept_while_referenced(sender, instance, **kwargs):
             f"The division {instance} is named by measures or memberships: retire it instead.",
             {instance},
         )
+
+
+class SpacingProposal(models.Model):
+    """The text of an imported line with the PDF's line-wrap spaces removed, for a person
+    to accept or dismiss; the line itself keeps the text as the document had it."""
+
+    class Part(models.TextChoices):
+        TITLE = "title", _("Measure / approach")
+        METHOD = "method", _("Method")
+        RESULT = "result", _("Result")
+        RECOMMENDATION = "recommendation", _("Recommendation")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a decision")
+        ACCEPTED = "accepted", _("Accepted")
+        DISMISSED = "dismissed", _("Kept as imported")
+        OUTDATED = "outdated", _("The text was changed since")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("organization")
+    )
+    measure = models.ForeignKey(
+        Measure, on_delete=models.CASCADE, related_name="spacing_proposals",
+        verbose_name=_("measure"),
+    )  # fmt: skip
+    result_report = models.ForeignKey(
+        ResultReport, on_delete=models.CASCADE, null=True, blank=True,
+        related_name="spacing_proposals", verbose_name=_("result report"),
+    )  # fmt: skip
+    part = models.CharField(_("part"), max_length=20, choices=Part.choices)
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
+    found = models.TextField(_("text as imported"))
+    proposed = models.TextField(_("proposed text"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("decided by"),
+    )  # fmt: skip
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["pk"]  # as written: title, methods, results, recommendations
+        verbose_name = _("spacing proposal")
+        verbose_name_plural = _("spacing proposals")
+        indexes = [models.Index(fields=["organization", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.measure.number} {self.part} {self.position}"

@@ -411,6 +411,107 @@ def waiting_for(user) -> dict:
     return {"waiting": list(counts.values()), "entries": entries}
 
 
+@dataclass(frozen=True)
+class SpacingLine:
+    proposal: object
+    label: str
+    number: int | None  # the line's number in its list; None for the title
+    segments: list[tuple[str, str]]
+
+
+@dataclass
+class SpacingItem:
+    """One imported item's spacing proposals, for the working group's review page."""
+
+    measure: object
+    result_report: object | None
+    lines: list[SpacingLine]
+    may_accept: bool
+    title: str = ""  # the measure's title as it would read once repaired
+
+    @property
+    def key(self) -> str:
+        return f"r{self.result_report.pk}" if self.result_report else f"m{self.measure.pk}"
+
+
+def spacing_review(*, user, year: int | None = None) -> list[SpacingItem]:
+    """The pending spacing proposals a person may see, per item, with their diffs."""
+    from approvals import permissions
+    from workflow import wording
+    from workflow.models import SpacingProposal
+
+    queryset = (
+        SpacingProposal.objects.filter(
+            organization_id__in=organization_ids_of(user),
+            status=SpacingProposal.Status.PENDING,
+        )
+        .select_related(
+            "measure__organization", "measure__fiscal_year", "result_report__reporting_round"
+        )
+        .order_by("organization_id", "measure__fiscal_year__year", "measure__number", "pk")
+    )
+    if year is not None:
+        queryset = queryset.filter(measure__fiscal_year__year=year)
+    items: dict[tuple, SpacingItem] = {}
+    titles: dict[int, str] = {}
+    for proposal in queryset:
+        key = (proposal.measure_id, proposal.result_report_id)
+        if key not in items:
+            item = proposal.result_report or proposal.measure
+            items[key] = SpacingItem(
+                measure=proposal.measure,
+                result_report=proposal.result_report,
+                lines=[],
+                may_accept=permissions.may_edit(user, item, "spacing"),
+            )
+        is_title = proposal.part == SpacingProposal.Part.TITLE
+        if is_title:
+            titles[proposal.measure_id] = proposal.proposed
+        items[key].lines.append(
+            SpacingLine(
+                proposal,
+                str(proposal.get_part_display()),
+                None if is_title else proposal.position,
+                wording.spacing_diff(proposal.found, proposal.proposed),
+            )
+        )
+    for item in items.values():
+        item.title = titles.get(item.measure.pk, item.measure.title)
+    # A measure's own lines first, then its result report's.
+    return sorted(
+        items.values(),
+        key=lambda i: (i.measure.organization_id, i.measure.fiscal_year.year, i.measure.number,
+                       i.result_report is not None),
+    )  # fmt: skip
+
+
+def spacing_waiting(*, user) -> int:
+    """How many imported texts wait for a spacing check, for those who may decide."""
+    from approvals.models import Role
+    from workflow.models import SpacingProposal
+
+    if not _roles_held(user) & {Role.WORKING_GROUP, Role.DIVISION_HEAD}:
+        return 0
+    return SpacingProposal.objects.filter(
+        organization_id__in=organization_ids_of(user), status=SpacingProposal.Status.PENDING
+    ).count()
+
+
+def spacing_years(*, user) -> list[int]:
+    """The fiscal years that have spacing proposals waiting, newest first."""
+    from workflow.models import SpacingProposal
+
+    return list(
+        SpacingProposal.objects.filter(
+            organization_id__in=organization_ids_of(user),
+            status=SpacingProposal.Status.PENDING,
+        )
+        .values_list("measure__fiscal_year__year", flat=True)
+        .distinct()
+        .order_by("-measure__fiscal_year__year")
+    )
+
+
 def _roles_held(user) -> set[str]:
     from approvals.models import Membership
 
@@ -426,6 +527,17 @@ class TimelineEntry:
     comment: str = ""
     role: str = ""
     changes: tuple[str, ...] = ()
+    reason: str = ""  # why an edit was made, when it says more than "edited"
+
+
+def _edit_reason(reason: str) -> str:
+    from django.utils.translation import gettext
+
+    from workflow import wording
+
+    if reason == wording.SPACING_REASON:
+        return gettext("Spaces from the PDF's line wraps repaired")
+    return ""
 
 
 def item_timeline(item) -> list[TimelineEntry]:
@@ -479,7 +591,10 @@ def item_timeline(item) -> list[TimelineEntry]:
                     who=person_name(record.history_user)
                     or present.system_text(record.system_actor),
                     what={"+": "created", "~": "edited", "-": "deleted"}[record.history_type],
-                    comment="" if comment in present.ROUTINE_REASONS else comment,
+                    reason=_edit_reason(comment),
+                    comment=""
+                    if comment in present.ROUTINE_REASONS or _edit_reason(comment)
+                    else comment,
                     changes=changes,
                 )
             )

@@ -8,13 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import zipfile
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from workflow import thai
+from workflow import thai, wording
 from workflow.models import (
     Division,
     Evidence,
@@ -27,11 +28,14 @@ from workflow.models import (
     ReportingRound,
     ResultItem,
     ResultReport,
+    SpacingProposal,
     name_problem,
 )
 from workflow.text import text_problem
 
 MAX_LIST_LENGTH = 200
+EDIT_REASON = "edit"
+SPACING_REASON = wording.SPACING_REASON
 
 
 def measure_snapshot(measure: Measure) -> dict:
@@ -117,7 +121,9 @@ def _texts_checked(errors: dict, field: str, texts, *, required: bool) -> list[s
     return cleaned
 
 
-def _ordered_texts_replace(model, owner_field: str, owner, texts: list[str], actor) -> None:
+def _ordered_texts_replace(
+    model, owner_field: str, owner, texts: list[str], actor, reason: str = ""
+) -> None:
     """Make the numbered lines of `owner` read `texts`, touching only lines that change."""
     existing = {row.position: row for row in model.objects.filter(**{owner_field: owner})}
     for position, text in enumerate(texts, start=1):
@@ -128,9 +134,13 @@ def _ordered_texts_replace(model, owner_field: str, owner, texts: list[str], act
             continue
         row.text = text
         row._history_user = actor
+        if reason:
+            row._change_reason = reason
         row.save()
     for row in existing.values():
         row._history_user = actor
+        if reason:
+            row._change_reason = reason
         row.delete()
 
 
@@ -274,8 +284,10 @@ def measure_update(
     division_ids: list[int] | None = None,
     period_start: dt.date | None = None,
     period_end: dt.date | None = None,
+    reason: str = EDIT_REASON,
 ) -> Measure:
-    """Change a drafted measure; fields left None stay as they are."""
+    """Change a drafted measure; fields left None stay as they are; `reason` goes in the
+    history."""
     from approvals import permissions
     from approvals.models import Role
 
@@ -322,12 +334,12 @@ def measure_update(
             setattr(locked, field, value)
         locked.version += 1
         locked._history_user = actor
-        locked._change_reason = "edit"
+        locked._change_reason = reason
         locked.save()
         if ids is not None:
             locked.divisions.set(ids)
         if methods is not None:
-            _ordered_texts_replace(MeasureMethod, "measure", locked, methods, actor)
+            _ordered_texts_replace(MeasureMethod, "measure", locked, methods, actor, reason)
     return locked
 
 
@@ -384,9 +396,14 @@ def result_report_update(
     expected_version: int,
     items: list[str] | None = None,
     recommendations: list[str] | None = None,
+    reason: str = EDIT_REASON,
 ) -> ResultReport:
     """Change a report's result items (its division heads, while drafted) or the working
-    group's recommendations (while submitted)."""
+    group's recommendations (while submitted).
+
+    A change of spacing only (no letter changed) may also be made by the working group
+    while the report is drafted: that is how the PDF's line-wrap spaces are repaired.
+    """
     from approvals import permissions
     from approvals.exceptions import NotPermitted
 
@@ -410,8 +427,16 @@ def result_report_update(
             for part, texts in (("items", items), ("recommendations", recommendations))
             if texts is not None or part in errors
         ]
-        for part in changed:
-            permissions.authorize_edit(actor, locked, part, facts)
+        # a change of spacing only is the working group's repair of the PDF's line wraps
+        respaced = (
+            bool(changed)
+            and not errors
+            and _spacing_only(items, locked.items.all())
+            and _spacing_only(recommendations, locked.recommendations.all())
+        )
+        if not (respaced and _may_respace(actor, locked, facts)):
+            for part in changed:
+                permissions.authorize_edit(actor, locked, part, facts)
         if not changed:
             permissions.authorize_edit_of(actor, locked, ("items", "recommendations"), facts)
         _version_check(locked, expected_version)
@@ -420,13 +445,208 @@ def result_report_update(
             return locked  # nothing to record: no version, no history row
         locked.version += 1
         locked._history_user = actor
-        locked._change_reason = "edit"
+        locked._change_reason = reason
         locked.save(update_fields=["version", "updated_at"])
         if items is not None:
-            _ordered_texts_replace(ResultItem, "report", locked, items, actor)
+            _ordered_texts_replace(ResultItem, "report", locked, items, actor, reason)
         if recommendations is not None:
-            _ordered_texts_replace(Recommendation, "report", locked, recommendations, actor)
+            _ordered_texts_replace(Recommendation, "report", locked, recommendations, actor, reason)
     return locked
+
+
+def _may_respace(actor, item, facts) -> bool:
+    from approvals import permissions
+    from approvals.exceptions import NotEditable, NotPermitted
+
+    try:
+        permissions.authorize_edit(actor, item, "spacing", facts)
+    except (NotPermitted, NotEditable):
+        return False
+    return True
+
+
+def _spacing_only(texts: list[str] | None, lines) -> bool:
+    """Whether `texts` (None: unchanged) re-space the current lines without rewording them."""
+    if texts is None:
+        return True
+    current = [line.text for line in lines]
+    return len(texts) == len(current) and all(
+        isinstance(new, str) and wording.spacing_only_change(old, new)
+        for old, new in zip(current, texts, strict=True)
+    )
+
+
+@dataclass
+class SpacingOutcome:
+    """What accepting spacing proposals did, line by line."""
+
+    accepted: int = 0
+    outdated: int = 0  # the line was edited since the import: the proposal no longer applies
+    refused: int = 0  # the item is no longer drafted, or not the person's to change
+    refusal: Exception | None = None
+
+
+def spacing_proposals_create(
+    *,
+    measure: Measure,
+    result_report: ResultReport | None = None,
+    texts: dict[str, list[str]],
+    keep: list[str],
+    actor=None,
+    reason: str = "",
+) -> list[SpacingProposal]:
+    """For each imported line that has line-wrap spaces, the text without them, stored beside
+    the line (which keeps the text as the document had it). `keep`: official names."""
+    proposals = []
+    for part, lines in texts.items():
+        for position, found in enumerate(lines, start=1):
+            proposed = wording.spacing_repair(found, keep=keep)
+            if proposed == found:
+                continue
+            proposal = SpacingProposal(
+                organization_id=measure.organization_id,
+                measure=measure,
+                result_report=result_report,
+                part=part,
+                position=position,
+                found=found,
+                proposed=proposed,
+            )
+            proposal._history_user = actor
+            if reason:
+                proposal._change_reason = reason
+            proposal.save()
+            proposals.append(proposal)
+    return proposals
+
+
+def _spacing_groups(proposals) -> dict[tuple[int, int | None], list[SpacingProposal]]:
+    groups: dict[tuple[int, int | None], list[SpacingProposal]] = {}
+    for proposal in proposals:
+        groups.setdefault((proposal.measure_id, proposal.result_report_id), []).append(proposal)
+    return groups
+
+
+def spacing_proposals_accept(
+    *, actor, proposals, texts: dict[int, str] | None = None
+) -> SpacingOutcome:
+    """Apply the proposals as ordinary edits of their items, with the history reason
+    SPACING_REASON; one transaction per item.
+
+    `texts` may re-space a proposal differently (by its id); a text that changes a
+    letter is refused: rewording is an ordinary edit. Raises NotPermitted when the
+    person may change none of the items.
+    """
+    from approvals.exceptions import NotEditable, NotPermitted, StaleVersion
+
+    texts = texts or {}
+    errors: dict = {}
+    for proposal in proposals:
+        chosen = texts.get(proposal.pk)
+        if chosen is not None and not wording.spacing_only_change(proposal.found, chosen):
+            _errors_add(
+                errors,
+                f"text-{proposal.pk}",
+                _("Only spaces may change here; edit the item itself to change its words."),
+            )
+    _raise_if(errors)
+    outcome = SpacingOutcome()
+    for (measure_id, report_id), group in _spacing_groups(proposals).items():
+        try:
+            with transaction.atomic():
+                accepted, outdated = _spacing_item_accept(
+                    actor, measure_id, report_id, [p.pk for p in group], texts
+                )
+        except (NotPermitted, NotEditable, StaleVersion) as refusal:
+            outcome.refused += len(group)
+            outcome.refusal = outcome.refusal or refusal
+            continue
+        outcome.accepted += accepted
+        outcome.outdated += outdated
+    nothing_done = not (outcome.accepted or outcome.outdated)
+    if outcome.refused and nothing_done and isinstance(outcome.refusal, NotPermitted):
+        raise outcome.refusal
+    return outcome
+
+
+def _spacing_item_accept(actor, measure_id, report_id, ids, texts) -> tuple[int, int]:
+    Part, Status = SpacingProposal.Part, SpacingProposal.Status
+    pending = list(
+        SpacingProposal.objects.select_for_update()
+        .filter(pk__in=ids, status=Status.PENDING)
+        .order_by("pk")
+    )
+    if report_id is None:
+        item = Measure.objects.get(pk=measure_id)
+        lines = {Part.TITLE: [item.title], Part.METHOD: [m.text for m in item.methods.all()]}
+    else:
+        item = ResultReport.objects.select_related("measure").get(pk=report_id)
+        lines = {
+            Part.RESULT: [i.text for i in item.items.all()],
+            Part.RECOMMENDATION: [r.text for r in item.recommendations.all()],
+        }
+    original = {part: list(values) for part, values in lines.items()}
+    decided: list[tuple[SpacingProposal, str]] = []
+    for proposal in pending:
+        values = lines.get(proposal.part, [])
+        index = proposal.position - 1
+        chosen = texts.get(proposal.pk, proposal.proposed)
+        if 0 <= index < len(values) and values[index] == proposal.found:
+            values[index] = chosen
+            decided.append((proposal, Status.ACCEPTED))
+        else:
+            decided.append((proposal, Status.OUTDATED))
+    if lines != original:
+        if report_id is None:
+            measure_update(
+                measure=item, actor=actor, expected_version=item.version,
+                title=lines[Part.TITLE][0], methods=lines[Part.METHOD], reason=SPACING_REASON,
+            )  # fmt: skip
+        else:
+            result_report_update(
+                report=item, actor=actor, expected_version=item.version,
+                items=lines[Part.RESULT], recommendations=lines[Part.RECOMMENDATION],
+                reason=SPACING_REASON,
+            )  # fmt: skip
+    else:
+        from approvals import permissions
+
+        permissions.authorize_edit(actor, item, "spacing")
+    _spacing_decided(decided, actor, SPACING_REASON)
+    accepted = sum(1 for _p, status in decided if status == Status.ACCEPTED)
+    return accepted, len(decided) - accepted
+
+
+def _spacing_decided(decided, actor, reason: str) -> None:
+    now = timezone.now()
+    for proposal, status in decided:
+        proposal.status = status
+        proposal.decided_by = actor
+        proposal.decided_at = now
+        proposal._history_user = actor
+        proposal._change_reason = reason
+        proposal.save(update_fields=["status", "decided_by", "decided_at"])
+
+
+def spacing_proposals_dismiss(*, actor, proposals) -> int:
+    """Keep the imported text as it is: the proposals are closed, the items unchanged."""
+    from approvals import permissions
+
+    count = 0
+    with transaction.atomic():
+        for (measure_id, report_id), group in _spacing_groups(proposals).items():
+            if report_id is None:
+                item = Measure.objects.get(pk=measure_id)
+            else:
+                item = ResultReport.objects.select_related("measure").get(pk=report_id)
+            permissions.authorize_edit(actor, item, "spacing")
+            pending = SpacingProposal.objects.select_for_update().filter(
+                pk__in=[p.pk for p in group], status=SpacingProposal.Status.PENDING
+            )
+            decided = [(p, SpacingProposal.Status.DISMISSED) for p in pending]
+            _spacing_decided(decided, actor, "kept as imported")
+            count += len(decided)
+    return count
 
 
 # What an evidence file may be, recognised by its first bytes (the name is not trusted).

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from workflow.views import staff
+from workflow.views import spacing, staff
 
 app_name = "workflow"
 
@@ -43,4 +43,6 @@ urlpatterns = [
         staff.result_report_publish_with_measure_view,
         name="result-report-publish-with-measure",
     ),
+    path("spacing/", spacing.spacing_review, name="spacing-review"),
+    path("spacing/decide/", spacing.spacing_decide, name="spacing-decide"),
 ]

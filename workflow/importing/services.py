@@ -20,8 +20,10 @@ from workflow.models import (
     ReportingRound,
     ResultItem,
     ResultReport,
+    SpacingProposal,
     name_problem,
 )
+from workflow.services import spacing_proposals_accept, spacing_proposals_create
 from workflow.text import TEXT_MAX_LENGTH
 
 # What a division cell may add after the name: `สำนักปลัด อบต.` is สำนักปลัด.
@@ -35,6 +37,8 @@ class ImportResult:
     result_reports: list[ResultReport]
     reporting_round: ReportingRound | None
     created_divisions: list[Division] = field(default_factory=list)
+    spacing_proposals: list[SpacingProposal] = field(default_factory=list)
+    spacing_repaired: int = 0
 
     @property
     def methods_count(self) -> int:
@@ -59,6 +63,13 @@ class ImportResult:
         )
         if self.reporting_round:
             text += f" (round: {self.reporting_round.name})"
+        if self.spacing_proposals:
+            text += f"; {len(self.spacing_proposals)} texts with line-wrap spaces"
+            text += (
+                f" (repaired: {self.spacing_repaired})"
+                if self.spacing_repaired
+                else " (proposals to review)"
+            )
         if self.created_divisions:
             text += "; new divisions: " + ", ".join(d.name for d in self.created_divisions)
         return text
@@ -73,8 +84,13 @@ def report_import(
     create_missing_divisions: bool = False,
     actor=None,
     source_name: str | None = None,
+    repair_spaces: bool = False,
 ) -> ImportResult:
-    """Import a measures report as drafted items; a file with any error imports nothing."""
+    """Import a measures report as drafted items; a file with any error imports nothing.
+
+    Each text is stored as the file has it, with a proposal beside it without the PDF's
+    line-wrap spaces; `repair_spaces` accepts them all at once in the name of `actor`.
+    """
     report = report_parse(source, source_name=source_name)
     if not isinstance(fiscal_year, FiscalYear):
         fiscal_year = _fiscal_year(fiscal_year)
@@ -93,7 +109,7 @@ def report_import(
         if report.has_results:
             round_ = _round(organization, fiscal_year, reporting_round)
         matcher = _DivisionMatcher(organization, create_missing_divisions, actor, reason)
-        measures, reports = [], []
+        measures, reports, proposals = [], [], []
         for parsed in report.measures:
             refs = _division_refs(parsed)
             divisions = [matcher.resolve(name, line, error) for name, line in refs]
@@ -103,13 +119,56 @@ def report_import(
             measures.append(measure)
             if result_report:
                 reports.append(result_report)
+            proposals += _spacing_proposals_write(
+                parsed, measure, result_report, matcher.names(), actor, reason
+            )
+        repaired = _spacing_accept_all(proposals, actor) if repair_spaces else 0
     return ImportResult(
         report=report,
         measures=measures,
         result_reports=reports,
         reporting_round=round_,
         created_divisions=matcher.created,
+        spacing_proposals=proposals,
+        spacing_repaired=repaired,
     )
+
+
+def _spacing_proposals_write(parsed, measure, result_report, keep, actor, reason):
+    Part = SpacingProposal.Part
+    proposals = spacing_proposals_create(
+        measure=measure,
+        texts={Part.TITLE: [parsed.title], Part.METHOD: parsed.methods},
+        keep=keep, actor=actor, reason=reason,
+    )  # fmt: skip
+    if result_report is not None:
+        proposals += spacing_proposals_create(
+            measure=measure,
+            result_report=result_report,
+            texts={Part.RESULT: parsed.results, Part.RECOMMENDATION: parsed.recommendations},
+            keep=keep, actor=actor, reason=reason,
+        )  # fmt: skip
+    return proposals
+
+
+def _spacing_accept_all(proposals, actor) -> int:
+    """`--repair-spaces`: a person accepts every proposal, recorded as their edit."""
+    from approvals.exceptions import WorkflowError
+
+    if actor is None:
+        raise ReportImportError(
+            "การแก้ไขช่องว่างจากการตัดบรรทัดต้องระบุผู้ยอมรับการแก้ไข (คณะทำงาน)",
+            "repairing the line-wrap spaces needs the person who accepts it "
+            "(a working group member)",
+        )
+    try:
+        outcome = spacing_proposals_accept(actor=actor, proposals=proposals)
+    except WorkflowError as error:
+        raise ReportImportError(error.message_th, error.message_en) from error
+    if outcome.refused:
+        error = outcome.refusal
+        raise ReportImportError(error.message_th, error.message_en) from error
+    return outcome.accepted
 
 
 def _measure_write(parsed, organization, fiscal_year, round_, divisions, actor, reason):
@@ -240,6 +299,10 @@ class _DivisionMatcher:
         # Exact keys win over keys without a suffix (a เทศบาล may have สำนักปลัดเทศบาล).
         self.by_key = {self._bare_key(d.match_key): d for d in divisions}
         self.by_key.update({d.match_key: d for d in divisions})
+
+    def names(self) -> list[str]:
+        """The official names of the divisions known so far: their spaces stay."""
+        return sorted({d.name for d in self.by_key.values()})
 
     def resolve(self, name: str, line: int, error) -> Division:
         key = Division.key_for(name)

@@ -108,3 +108,22 @@ def file_size(value):
     from django.template.defaultfilters import filesizeformat
 
     return thai_digits(str(filesizeformat(value)).replace("\xa0", " "))
+
+
+@register.filter
+def words_shorten(value, limit=80):
+    """A title cut at a Thai word boundary with an ellipsis: `{{ title|words_shorten:90 }}`."""
+    from workflow import wording
+
+    return wording.words_shorten(str(value or ""), int(limit))
+
+
+@register.filter
+def page_digits(value):
+    """A number in the page's digits: Thai digits on Thai pages, Arabic on English ones."""
+    from django.utils.translation import get_language
+
+    if value is None:
+        return ""
+    english = (get_language() or "th").startswith("en")
+    return thai.to_arabic_digits(str(value)) if english else thai.to_thai_digits(value)

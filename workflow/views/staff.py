@@ -42,6 +42,7 @@ from workflow.models import Action, Evidence, Measure, Organization, ResultRepor
 from workflow.templatetags.thai import be_datetime
 from workflow.uploads import evidence_response
 from workflow.views.errors import back_address, handles_workflow_errors, workflow_error_message
+from workflow.views.spacing import count_shown
 
 PAGE_SIZE = 50
 ITEM_MODELS = {"measure": Measure, "report": ResultReport}
@@ -90,6 +91,8 @@ def home(request):
     context["is_publisher"] = any(row.role == "publisher" for row in context["waiting"])
     context["is_admin"] = request.user.memberships.filter(role="admin", is_active=True).exists()
     context["years"] = selectors.filter_choices(user=request.user)["years"][:2]
+    context["spacing_waiting"] = selectors.spacing_waiting(user=request.user)
+    context["spacing_waiting_shown"] = count_shown(context["spacing_waiting"])
     return render(request, "workflow/home.html", context)
 
 

@@ -27,8 +27,16 @@ class Command(BaseCommand):
             help="create divisions the organization does not have yet",
         )
         parser.add_argument("--user", help="username recorded as the importer in the history")
+        parser.add_argument(
+            "--repair-spaces",
+            action="store_true",
+            help="accept every proposal to remove the PDF's line-wrap spaces, as an edit by "
+            "--user (a working group member); without it they wait on the review page",
+        )
 
-    def handle(self, *args, file, org, year, round_, create_divisions, user, **options):
+    def handle(
+        self, *args, file, org, year, round_, create_divisions, user, repair_spaces, **options
+    ):
         organization = self._organization(org)
         fiscal_year = FiscalYear.objects.filter(year=year).first()
         if fiscal_year is None:
@@ -41,6 +49,7 @@ class Command(BaseCommand):
                 reporting_round=self._round(organization, fiscal_year, round_),
                 create_missing_divisions=create_divisions,
                 actor=self._user(user),
+                repair_spaces=repair_spaces,
             )
         except ReportImportError as error:
             raise CommandError(str(error)) from error
