@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.http import Http404
 from drf_spectacular.openapi import AutoSchema
-from rest_framework import exceptions, parsers, serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -131,16 +131,6 @@ def exception_handler(exc, context):
     fields = _fields_of(exc.detail) if isinstance(exc, exceptions.ValidationError) else None
     response.data = _body(code, message_th, message_en, fields)
     return response
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's parser, but JSON nested deeper than Python can recurse is a 400, not a 500."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError("JSON nested too deeply.") from None
 
 
 class ErrorSerializer(serializers.Serializer):
