@@ -89,8 +89,13 @@ def item_label(item: Measure | ResultReport) -> str:
     return _label(item.number, item.title)
 
 
-def _label(number: int, title: str, round_name: str = "") -> str:
-    label = f"มาตรการที่ {thai.to_thai_digits(number)} {wording.words_shorten(title, 100)}"
+def _label(number: int, title: str, round_name: str = "", *, english: bool = False) -> str:
+    """`มาตรการข้อ ๒ …` / `ผลการดำเนินการ รอบ ๖ เดือน มาตรการข้อ ๒ …`, or in English."""
+    title = wording.words_shorten(title, 100)
+    if english:
+        label = f"Measure {number} {title}"
+        return f"Results ({round_name}) of measure {number} {title}" if round_name else label
+    label = f"มาตรการข้อ {thai.to_thai_digits(number)} {title}"
     return f"ผลการดำเนินการ {round_name} {label}" if round_name else label
 
 
@@ -363,13 +368,14 @@ def transition_notifications(
     notifications, messages = [], []
     for user_id, email, mode, number, measure_title, round_name, note_id, message_id in recipients:
         label = _label(number, measure_title, round_name)
+        label_en = _label(number, measure_title, round_name, english=True)
         draft = Draft(
             user_id=user_id,
             organization_id=log.organization_id,
             kind=NotificationKind.TRANSITION,
             action=action.value,
             title=f"{title}: {label}",
-            title_en=f"{title_en}: {label}",
+            title_en=f"{title_en}: {label_en}",
             body=label + (f"\nความเห็น / Comment: {log.comment}" if log.comment else ""),
             url=url,
             measure_id=log.measure_id,

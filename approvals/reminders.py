@@ -81,7 +81,7 @@ def missing_reports(reporting_round: ReportingRound) -> dict[int, list[Measure]]
 
 def _measure_lines(measures: list[Measure]) -> str:
     return "\n".join(
-        f"- มาตรการที่ {thai.to_thai_digits(m.number)} {m.title[:120]}" for m in measures
+        f"- มาตรการข้อ {thai.to_thai_digits(m.number)} {m.title[:120]}" for m in measures
     )
 
 

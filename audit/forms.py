@@ -24,7 +24,7 @@ MAX_ID = 2**63 - 1
 # The log's days: wide enough for any record, narrow enough that the day after the last one
 # (an inclusive `date_to` becomes the start of the next day) is still a date.
 LOG_DAYS = [MinValueValidator(dt.date(1900, 1, 1)), MaxValueValidator(dt.date(9998, 12, 31))]
-DATE_HELP = _("dd/mm/yyyy in the Buddhist Era, e.g. 01/12/2569 or 1 ธ.ค. 2569")
+DATE_HELP = _("dd/mm/yyyy in the Buddhist Era, e.g. 01/12/2569")
 DATETIME_HELP = _("dd/mm/yyyy hh:mm in the Buddhist Era, e.g. 01/12/2569 14:30")
 
 

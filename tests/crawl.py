@@ -272,10 +272,7 @@ _CODES_THAI = re.compile(
 _THAI = re.compile(r"[\u0e01-\u0e4f]")
 
 
-# The auditor's pages (timeline, log, report as of a date) still show field names, model
-# labels and codes: issue 13 rewrites them. Until it lands only their answers and their
-# language are checked; remove this once the auditor's pages speak an official's words.
-INTERNAL_NAMES_PENDING = ("/audit/",)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 
 
 def _page_problems(parser: _PageParser, language: str, url: str, username: str) -> list[str]:
@@ -285,8 +282,8 @@ def _page_problems(parser: _PageParser, language: str, url: str, username: str) 
         problems.append(f'<html lang="{parser.lang}">, expected "{expected}"')
     # the person's own login name (beside "log out") is theirs, not a code
     text = "\n".join(parser.text).replace(f"({username})", "")
-    if url.startswith(INTERNAL_NAMES_PENDING):
-        text = ""
+    # an e-mail address (auditor@…) is an address, not a role code
+    text = _EMAIL.sub("", text)
     for pattern, what in _INTERNAL:
         match = pattern.search(text)
         if match:
@@ -303,17 +300,37 @@ def _page_problems(parser: _PageParser, language: str, url: str, username: str) 
 
 
 def _is_data(text: str) -> bool:
-    """Names of records (divisions, people, organizations, rounds) are Thai in any language."""
-    return text in _DATA_TEXTS
+    """Records' own words (titles, methods, results, names of divisions, people, rounds and
+    organizations) are Thai in any language: a text is interface text only when some Thai
+    is left in it once those are taken out (a shortened title counts as its beginning)."""
+    if text in _DATA_TEXTS:
+        return True
+    for run in _THAI_RUN.findall(text):
+        run = run.strip(" .,:;()·–-…")
+        if run and run not in _DATA_CORPUS[0]:
+            return False
+    return True
 
 
 _DATA_TEXTS: set[str] = set()
+_DATA_CORPUS = [""]
+# a stretch of Thai, with the spaces, digits and punctuation inside it
+_THAI_RUN = re.compile(r"[\u0e00-\u0e7f][\u0e00-\u0e7f\s\d.,()\-]*")
 
 
 def data_texts_collect() -> None:
-    """The records' own names, which an English page shows in Thai as they were written."""
-    from workflow.models import Division, ReportingRound
-    from workflow.selectors import REPORT_COLUMNS
+    """The records' own words, which an English page shows in Thai as they were written."""
+    from workflow.models import (
+        Division,
+        FiscalYear,
+        Measure,
+        MeasureMethod,
+        Recommendation,
+        ReportingRound,
+        ResultItem,
+        SpacingProposal,
+    )
+    from workflow.selectors import REPORT_COLUMNS, PublicReport
 
     User = get_user_model()
     _DATA_TEXTS.clear()
@@ -324,9 +341,25 @@ def data_texts_collect() -> None:
         ReportingRound.objects.values_list("name", flat=True),
         Organization.objects.values_list("name", flat=True),
         Organization.objects.values_list("short_name", flat=True),
+        Organization.objects.values_list("province", flat=True),
         User.objects.values_list("first_name", flat=True),
+        User.objects.values_list("last_name", flat=True),
+        Measure.objects.values_list("title", flat=True),
+        MeasureMethod.objects.values_list("text", flat=True),
+        ResultItem.objects.values_list("text", flat=True),
+        Recommendation.objects.values_list("text", flat=True),
+        SpacingProposal.objects.values_list("proposed", flat=True),
     ):
         _DATA_TEXTS.update(n.strip() for n in names if n)
+    # the published document's own heading, which the as-of report repeats
+    for organization in Organization.objects.all():
+        for fiscal_year in FiscalYear.objects.all():
+            report = PublicReport(
+                organization=organization, fiscal_year=fiscal_year, rows=[], chain_head="",
+                last_published_at=None,
+            )  # fmt: skip
+            _DATA_TEXTS.add(report.title)
+    _DATA_CORPUS[0] = "\n".join(sorted(_DATA_TEXTS))
 
 
 # Never followed: actions (log out is a POST anyway), the language switch, the admin's

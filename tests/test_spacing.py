@@ -389,7 +389,7 @@ def test_email_subject_and_list_cut_a_long_title_at_a_word_boundary(world, clien
     # then the subject names the measure up to a whole word, with an ellipsis
     subject = mailoutbox[0].subject
     thai_part = subject.split(" / ")[0]
-    label = thai_part.split("มาตรการที่ ")[1].split(" ", 1)[1]
+    label = thai_part.split("มาตรการข้อ ")[1].split(" ", 1)[1]
     assert label.endswith(wording.ELLIPSIS) and _cut_on_a_word(label, LONG_TITLE)
     # and so does the list of measures
     client.force_login(world["working_group"])

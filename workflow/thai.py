@@ -103,6 +103,42 @@ def format_period(start: dt.date | None, end: dt.date | None, *, digits: str = "
     )
 
 
+EN_MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def english_month(day: dt.date | None) -> str:
+    """`Oct 2020`: the month on an English page (Christian era, as English readers count)."""
+    return f"{EN_MONTH_NAMES[day.month - 1][:3]} {day.year}" if day else ""
+
+
+def english_period(start: dt.date | None, end: dt.date | None) -> str:
+    if not start and not end:
+        return ""
+    return f"{english_month(start)}{PERIOD_SEPARATOR}{english_month(end)}"
+
+
+def english_date(day: dt.date | dt.datetime | None, *, full: bool = True) -> str:
+    """`14 January 2021` (full) or `14 Jan 2021`."""
+    if day is None:
+        return ""
+    name = EN_MONTH_NAMES[day.month - 1]
+    return f"{day.day} {name if full else name[:3]} {day.year}"
+
+
+def english_datetime(moment: dt.datetime | None) -> str:
+    """`14 Jan 2021 13:05` in the current time zone."""
+    if moment is None:
+        return ""
+    from django.utils import timezone
+
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return f"{english_date(moment, full=False)} {moment:%H:%M}"
+
+
 def format_date(
     day: dt.date | dt.datetime | None, *, digits: str = "thai", full: bool = True
 ) -> str:

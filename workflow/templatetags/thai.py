@@ -34,25 +34,32 @@ def be_year(value):
     return thai.be_year(int(year)) if year not in (None, "") else ""
 
 
+# On English pages dates take the English form (`14 Jan 2021`), not Thai months.
+
+
 @register.filter
 def be_date(value, style="full"):
     """`๑๔ มกราคม ๒๕๖๔`; `|be_date:"short"` gives `๑๔ ม.ค. ๒๕๖๔`."""
-    return thai.format_date(value, full=style != "short", digits=_digits())
+    if _digits() == "arabic":
+        return thai.english_date(value, full=style != "short")
+    return thai.format_date(value, full=style != "short")
 
 
 @register.filter
 def be_datetime(value):
-    return thai.format_datetime(value, digits=_digits())
+    return thai.english_datetime(value) if _digits() == "arabic" else thai.format_datetime(value)
 
 
 @register.filter
 def thai_month(value):
-    return thai.format_month(value, digits=_digits())
+    return thai.english_month(value) if _digits() == "arabic" else thai.format_month(value)
 
 
 @register.simple_tag
 def thai_period(start, end):
-    return thai.format_period(start, end, digits=_digits())
+    if _digits() == "arabic":
+        return thai.english_period(start, end)
+    return thai.format_period(start, end)
 
 
 @register.filter
