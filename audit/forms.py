@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +22,20 @@ from workflow.models import Action, Division, FiscalYear, Measure, ResultReport,
 MAX_ID = 2**63 - 1
 # The log's days: wide enough for any record, narrow enough that the day after the last one
 # (an inclusive `date_to` becomes the start of the next day) is still a date.
-LOG_DAYS = [MinValueValidator(dt.date(1900, 1, 1)), MaxValueValidator(dt.date(9998, 12, 31))]
+FIRST_DAY, LAST_DAY = dt.date(1957, 1, 1), dt.date(2157, 12, 31)  # BE 2500 to 2700
+
+
+def log_day_in_range(day: dt.date) -> None:
+    """A day the log can hold: BE 2500–2700 (a typo such as 9999 is refused, not searched)."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise forms.ValidationError(
+            _("Choose a date between %(first)s and %(last)s."),
+            code="out_of_range",
+            params={"first": present.day_text(FIRST_DAY), "last": present.day_text(LAST_DAY)},
+        )
+
+
+LOG_DAYS = [log_day_in_range]
 DATE_HELP = _("dd/mm/yyyy in the Buddhist Era, e.g. 01/12/2569")
 DATETIME_HELP = _("dd/mm/yyyy hh:mm in the Buddhist Era, e.g. 01/12/2569 14:30")
 

@@ -32,6 +32,24 @@ HISTORY_ACTIONS = {"created": _("Created"), "edited": _("Edited"), "deleted": _(
 QUIET_FIELDS = {"id", "version", "updated_at", "created_at", "match_key"}
 # the reasons the services write for plain edits; anything else is a person's own words
 ROUTINE_REASONS = {"", "edit", "evidence", "created", "edited", "deleted"}
+# the reasons the services write for roles, delegations and divisions, in words
+REASON_LABELS = {
+    "grant": _("Granted"),
+    "revoke": _("Revoked"),
+    "retire": _("Retired"),
+    "restore": _("Brought back into use"),
+    "rename": _("Renamed"),
+}
+
+
+def reason_text(reason: str) -> str:
+    """A history row's reason as a person reads it: routine ones say nothing more."""
+    if reason in ROUTINE_REASONS:
+        return ""
+    parts = [p.strip() for p in reason.split(",")]
+    if all(p in REASON_LABELS for p in parts):
+        return ", ".join(str(REASON_LABELS[p]) for p in parts)
+    return reason
 
 
 # ---- values -------------------------------------------------------------------------------
@@ -555,7 +573,7 @@ def timeline_items(model, pk: int, entries) -> list[TimelineItem]:
                     delegator=delegators.get(entry.version, "") if entry.action else "",
                 ),
                 comment=entry.comment,
-                reason="" if reason in ROUTINE_REASONS else reason,
+                reason=reason_text(reason),
                 version=number_text(entry.version) if entry.version else "",
                 state=state_text(entry.state) if entry.state else "",
                 ip_address=entry.ip_address or "",
@@ -698,8 +716,8 @@ def log_items(rows) -> list[LogItem]:
             # the item's new version written by a transition: it reads as that transition
             action = gettext("%(action)s (new version)") % {"action": action_text(code)}
             reason = comment.strip()
-        elif reason in ROUTINE_REASONS:
-            reason = ""
+        else:
+            reason = reason_text(reason)
         name = names.users([row["actor_id"]]).get(row["actor_id"], "") if row["actor_id"] else ""
         items.append(
             LogItem(

@@ -74,7 +74,7 @@ def test_admin_invites_a_person_who_sets_a_password_through_the_link(
     assert list(membership.divisions.all()) == [division]
     assert membership.history.filter(history_user=admin).exists()
     (message,) = mail.outbox
-    link = re.search(r"https?://\S+/accounts/reset/\S+/", message.body).group(0)
+    link = re.search(r"https?://\S+/accounts/password/reset/\S+/", message.body).group(0)
     path = link.split("testserver", 1)[-1]
     form = client.get(path, follow=True)
     assert form.status_code == 200

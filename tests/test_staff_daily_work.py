@@ -87,7 +87,7 @@ def test_stale_save_by_the_same_person_says_it_was_their_other_tab(office):
 
     # then the form again with that text, and the conflict is theirs, not "someone else"
     page = stale.content.decode()
-    assert stale.status_code == 200
+    assert stale.status_code == 400  # sent back with what was typed
     assert "ชื่อที่พิมพ์ไว้ในแท็บเก่า</textarea>" in page
     assert "You changed this item yourself" in page
     assert "Someone else" not in page
@@ -115,7 +115,7 @@ def test_edit_refused_because_the_item_moved_on_keeps_the_typed_results(office):
 
     # then nothing is lost and the reason is on the form
     page = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400  # sent back with what was typed
     assert "ผลที่พิมพ์ใหม่ทั้งย่อหน้า</textarea>" in page
     assert "ไม่สามารถแก้ไขรายการนี้ในสถานะปัจจุบันได้" in page
     assert [i.text for i in ResultReport.objects.get(pk=report.pk).items.all()] == ["ผลเดิม"]

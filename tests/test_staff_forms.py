@@ -83,7 +83,7 @@ def test_measure_edit_reorders_methods_and_refuses_a_stale_version(world, organi
     assert first.status_code == 302
     assert [m.text for m in Measure.objects.get(pk=measure.pk).methods.all()] == ["สอง", "หนึ่ง"]
     # the stale save shows the form again, with the text typed and the conflict explained
-    assert stale.status_code == 200
+    assert stale.status_code == 400  # sent back with what was typed
     page = stale.content.decode()
     assert "รายการนี้มีการเปลี่ยนแปลงหลังจากที่ท่านเปิดไว้ กรุณาโหลดใหม่" in page
     assert ">สาม</textarea>" in page
