@@ -76,6 +76,8 @@ def test_an_organization_admin_gets_nothing_of_another_organization(world, clien
         reverse("admin:workflow_organization_change", args=[other.pk]),
     ):
         assert client.get(url).status_code in (403, 404), url
+    refused = client.get(reverse("admin:index"))
+    assert "ไม่มีสิทธิ์เข้าถึงหน้านี้" in refused.content.decode()  # a page, in Thai
     for url in (
         f"/api/v1/measures/{measure.pk}/",
         f"/api/v1/result-reports/{report.pk}/",
