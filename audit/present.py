@@ -170,6 +170,16 @@ def full_name(first: str, last: str, username: str) -> str:
     return f"{first} {last}".strip() or username
 
 
+def reason_text(reason: str) -> str:
+    """A reason as written: a person's words stay; the system's routine ones become words."""
+    reason = (reason or "").strip()
+    if reason in ROUTINE_REASONS:
+        return ""
+    if reason.startswith("imported from "):
+        return gettext("imported from %(name)s") % {"name": reason.removeprefix("imported from ")}
+    return reason
+
+
 # ---- names of related records, read in batches ---------------------------------------------
 
 
@@ -555,7 +565,7 @@ def timeline_items(model, pk: int, entries) -> list[TimelineItem]:
                     delegator=delegators.get(entry.version, "") if entry.action else "",
                 ),
                 comment=entry.comment,
-                reason="" if reason in ROUTINE_REASONS else reason,
+                reason=reason_text(reason),
                 version=number_text(entry.version) if entry.version else "",
                 state=state_text(entry.state) if entry.state else "",
                 ip_address=entry.ip_address or "",
@@ -698,8 +708,8 @@ def log_items(rows) -> list[LogItem]:
             # the item's new version written by a transition: it reads as that transition
             action = gettext("%(action)s (new version)") % {"action": action_text(code)}
             reason = comment.strip()
-        elif reason in ROUTINE_REASONS:
-            reason = ""
+        else:
+            reason = reason_text(reason)
         name = names.users([row["actor_id"]]).get(row["actor_id"], "") if row["actor_id"] else ""
         items.append(
             LogItem(

@@ -468,7 +468,7 @@ def item_timeline(item) -> list[TimelineEntry]:
                     who=person_name(record.history_user)
                     or present.system_text(record.system_actor),
                     what={"+": "created", "~": "edited", "-": "deleted"}[record.history_type],
-                    comment="" if comment in present.ROUTINE_REASONS else comment,
+                    comment=present.reason_text(comment),
                     changes=changes,
                 )
             )
