@@ -706,7 +706,8 @@ def log_items(rows) -> list[LogItem]:
             reason = record.comment
         elif code in ACTION_CODES():
             # the item's new version written by a transition: it reads as that transition
-            action = gettext("%(action)s (new version)") % {"action": action_text(code)}
+            action = action_text(code)
+            record_text = gettext("%(record)s, the version it made") % {"record": record_text}
             reason = comment.strip()
         else:
             reason = reason_text(reason)
