@@ -32,7 +32,7 @@ HISTORY_ACTIONS = {"created": _("Created"), "edited": _("Edited"), "deleted": _(
 QUIET_FIELDS = {"id", "version", "updated_at", "created_at", "match_key"}
 # the reasons the services write for plain edits; anything else is a person's own words
 ROUTINE_REASONS = {"", "edit", "evidence", "created", "edited", "deleted"}
-# the reasons the services write for roles, delegations and divisions, in words
+# the reasons the services write for roles, delegations and divisions, in words (reason_text)
 REASON_LABELS = {
     "grant": _("Granted"),
     "revoke": _("Revoked"),
@@ -40,16 +40,6 @@ REASON_LABELS = {
     "restore": _("Brought back into use"),
     "rename": _("Renamed"),
 }
-
-
-def reason_text(reason: str) -> str:
-    """A history row's reason as a person reads it: routine ones say nothing more."""
-    if reason in ROUTINE_REASONS:
-        return ""
-    parts = [p.strip() for p in reason.split(",")]
-    if all(p in REASON_LABELS for p in parts):
-        return ", ".join(str(REASON_LABELS[p]) for p in parts)
-    return reason
 
 
 # ---- values -------------------------------------------------------------------------------
@@ -186,6 +176,19 @@ def person(name: str, *, system_actor: str = "", role: str = "", delegator: str 
 
 def full_name(first: str, last: str, username: str) -> str:
     return f"{first} {last}".strip() or username
+
+
+def reason_text(reason: str) -> str:
+    """A reason as written: a person's words stay; the system's routine ones become words."""
+    reason = (reason or "").strip()
+    if reason in ROUTINE_REASONS:
+        return ""
+    if reason.startswith("imported from "):
+        return gettext("imported from %(name)s") % {"name": reason.removeprefix("imported from ")}
+    parts = [p.strip() for p in reason.split(",")]
+    if all(p in REASON_LABELS for p in parts):  # roles, delegations, divisions
+        return ", ".join(str(REASON_LABELS[p]) for p in parts)
+    return reason
 
 
 # ---- names of related records, read in batches ---------------------------------------------
@@ -714,7 +717,8 @@ def log_items(rows) -> list[LogItem]:
             reason = record.comment
         elif code in ACTION_CODES():
             # the item's new version written by a transition: it reads as that transition
-            action = gettext("%(action)s (new version)") % {"action": action_text(code)}
+            action = action_text(code)
+            record_text = gettext("%(record)s, the version it made") % {"record": record_text}
             reason = comment.strip()
         else:
             reason = reason_text(reason)

@@ -592,9 +592,7 @@ def item_timeline(item) -> list[TimelineEntry]:
                     or present.system_text(record.system_actor),
                     what={"+": "created", "~": "edited", "-": "deleted"}[record.history_type],
                     reason=_edit_reason(comment),
-                    comment=""
-                    if comment in present.ROUTINE_REASONS or _edit_reason(comment)
-                    else comment,
+                    comment="" if _edit_reason(comment) else present.reason_text(comment),
                     changes=changes,
                 )
             )

@@ -10,6 +10,7 @@
   var DIGITS = "๐๑๒๓๔๕๖๗๘๙";
   function arabic(s) { return s.replace(/[๐-๙]/g, function (d) { return DIGITS.indexOf(d); }); }
   function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function digits(n) { return thai ? String(n).replace(/[0-9]/g, function (d) { return DIGITS[d]; }) : String(n); }
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
@@ -39,7 +40,7 @@
       var year = el("select", { "aria-label": thai ? "ปี พ.ศ." : "Year (BE)" });
       var now = new Date().getFullYear();
       for (var y = now + 1; y >= now - 15; y--) {
-        var o = el("option", { value: y }, (thai ? "พ.ศ. " : "BE ") + (y + 543)); if (y === shown.getFullYear()) o.selected = true; year.appendChild(o);
+        var o = el("option", { value: y }, (thai ? "พ.ศ. " : "BE ") + digits(y + 543)); if (y === shown.getFullYear()) o.selected = true; year.appendChild(o);
       }
       month.onchange = year.onchange = function () { shown = new Date(+year.value, +month.value, 1); draw(); };
       head.appendChild(month); head.appendChild(year); panel.appendChild(head);
@@ -49,7 +50,7 @@
       for (var i = 0; i < first.getDay(); i++) grid.appendChild(el("span"));
       var last = new Date(shown.getFullYear(), shown.getMonth() + 1, 0).getDate();
       for (var d = 1; d <= last; d++) {
-        var b = el("button", { type: "button", "data-day": d }, String(d));
+        var b = el("button", { type: "button", "data-day": d }, digits(d));
         b.onclick = function (ev) {
           var day = +ev.target.getAttribute("data-day");
           var text = pad(day) + "/" + pad(shown.getMonth() + 1) + "/" + (shown.getFullYear() + 543);
