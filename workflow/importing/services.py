@@ -95,6 +95,12 @@ def report_import(
     if not isinstance(fiscal_year, FiscalYear):
         fiscal_year = _fiscal_year(fiscal_year)
     reason = f"imported from {report.source_name}"
+    if repair_spaces and actor is None:
+        raise ReportImportError(
+            "การแก้ไขช่องว่างจากการตัดบรรทัดต้องระบุผู้ยอมรับการแก้ไข (คณะทำงาน)",
+            "repairing the line-wrap spaces needs the person who accepts it "
+            "(a working group member)",
+        )
 
     def error(reason_th: str, reason_en: str, line: int | None) -> ReportImportError:
         return ReportImportError(reason_th, reason_en, line=line, unit=report.unit)
@@ -155,12 +161,6 @@ def _spacing_accept_all(proposals, actor) -> int:
     """`--repair-spaces`: a person accepts every proposal, recorded as their edit."""
     from approvals.exceptions import WorkflowError
 
-    if actor is None:
-        raise ReportImportError(
-            "การแก้ไขช่องว่างจากการตัดบรรทัดต้องระบุผู้ยอมรับการแก้ไข (คณะทำงาน)",
-            "repairing the line-wrap spaces needs the person who accepts it "
-            "(a working group member)",
-        )
     try:
         outcome = spacing_proposals_accept(actor=actor, proposals=proposals)
     except WorkflowError as error:
