@@ -52,3 +52,15 @@ def test_readme_lists_every_variable_compose_sets():
     readme = (ROOT / "README.md").read_text()
     for variable in _app_services()["web"]["environment"]:
         assert f"`{variable}`" in readme, variable
+
+
+def test_web_worker_and_beat_have_health_checks_that_reach_the_product():
+    services = _app_services()
+    web = " ".join(services["web"]["healthcheck"]["test"])
+    assert "http://127.0.0.1:8000/health/" in web
+    assert "inspect ping" in " ".join(services["worker"]["healthcheck"]["test"])
+    assert "config.health import Beat" in " ".join(services["beat"]["healthcheck"]["test"])
+    for name in ("web", "worker", "beat"):
+        assert services[name]["restart"] == "unless-stopped", name
+    # production redirects plain HTTP, but not the probes
+    assert 'SECURE_REDIRECT_EXEMPT = [r"^health/"' in SETTINGS_SOURCE

@@ -151,6 +151,10 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # Celery: a broker when REDIS_URL is set; otherwise tasks run in-process.
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# kombu's Redis transport with the restore-after-disconnect crash fixed (config/broker.py).
+CELERY_BROKER_TRANSPORT = (
+    env.str("CELERY_BROKER_TRANSPORT", default="config.broker:Transport") if REDIS_URL else None
+)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -199,6 +203,12 @@ CELERY_BEAT_SCHEDULE = {
 # How long the after-commit publisher waits for more committed messages to hand to Celery
 # in the same task: a little latency for far fewer broker round trips when busy.
 NOTIFY_PUBLISH_LINGER_SECONDS = env.float("NOTIFY_PUBLISH_LINGER_SECONDS", default=0.02)
+# Readiness (/health/ready/, config/health.py): how fresh a worker's heartbeat must be, how
+# long an e-mail may wait unsent, how recently beat must have run its schedule.
+HEALTH_WORKER_HEARTBEAT_SECONDS = env.float("HEALTH_WORKER_HEARTBEAT_SECONDS", default=10.0)
+HEALTH_WORKER_MAX_AGE_SECONDS = env.int("HEALTH_WORKER_MAX_AGE_SECONDS", default=60)
+HEALTH_OUTBOX_MAX_AGE_MINUTES = env.int("HEALTH_OUTBOX_MAX_AGE_MINUTES", default=15)
+HEALTH_BEAT_MAX_AGE_SECONDS = env.int("HEALTH_BEAT_MAX_AGE_SECONDS", default=600)
 NOTIFY_REDISPATCH_AFTER_SECONDS = env.float("NOTIFY_REDISPATCH_AFTER_SECONDS", default=60.0)
 # A message claimed by a worker that died is taken back after this long.
 NOTIFY_SEND_LEASE_SECONDS = env.float("NOTIFY_SEND_LEASE_SECONDS", default=120.0)
