@@ -40,6 +40,7 @@ from approvals.models import (
     NotificationKind,
     OutboxMessage,
 )
+from config import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -315,12 +316,13 @@ def _record(
     }
     if not _mailbox_affected(message, outcome):
         _outcome_write(message.pk, token, fields, attempt)
-        return
-    # The address's count and the outcome in one transaction: a worker dying between them
-    # would otherwise count the failure again when the message is tried after its lease.
-    with transaction.atomic():
-        _mailbox_note(message, outcome, error, now)
-        _outcome_write(message.pk, token, fields, attempt)
+    else:
+        # The address's count and the outcome in one transaction: a worker dying between
+        # them would otherwise count the failure again when the message is tried after its lease.
+        with transaction.atomic():
+            _mailbox_note(message, outcome, error, now)
+            _outcome_write(message.pk, token, fields, attempt)
+    metrics.delivery_counted(outcome=outcome)
 
 
 def _mailbox_affected(message: OutboxMessage, outcome: DeliveryStatus) -> bool:

@@ -42,12 +42,14 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "axes",
+    "django_prometheus",
     "workflow",
     "approvals",
     "audit",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -61,6 +63,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -203,6 +206,15 @@ CELERY_BEAT_SCHEDULE = {
 # How long the after-commit publisher waits for more committed messages to hand to Celery
 # in the same task: a little latency for far fewer broker round trips when busy.
 NOTIFY_PUBLISH_LINGER_SECONDS = env.float("NOTIFY_PUBLISH_LINGER_SECONDS", default=0.02)
+# /metrics (config/metrics.py) answers only these client addresses (Prometheus scrapes the
+# containers directly); loopback always.
+METRICS_ALLOWED_NETWORKS = [
+    "127.0.0.0/8",
+    "::1/128",
+    *env.list("METRICS_ALLOWED_NETWORKS", default=[]),
+]
+METRICS_VERIFICATION_DAYS = env.int("METRICS_VERIFICATION_DAYS", default=3)
+
 # Readiness (/health/ready/, config/health.py): how fresh a worker's heartbeat must be, how
 # long an e-mail may wait unsent, how recently beat must have run its schedule.
 HEALTH_WORKER_HEARTBEAT_SECONDS = env.float("HEALTH_WORKER_HEARTBEAT_SECONDS", default=10.0)
