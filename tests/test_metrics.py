@@ -1,4 +1,4 @@
-"""/metrics: requests, transitions, deliveries, the outbox and the audit chains, for Prometheus only."""
+"""/metrics: requests, transitions, deliveries, outbox and audit chains, for Prometheus only."""
 
 import datetime
 
