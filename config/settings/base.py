@@ -95,6 +95,13 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # task costs more than sending the e-mail); checked before reuse.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind a pooler in transaction mode (PgBouncer `pool_mode = transaction`) a session's
+# server connection changes between transactions: nothing may outlive one. The transition
+# path then sends its statements unprepared (config/statements.py) and querysets' iterator()
+# uses no server-side cursor. In session mode or direct, leave it off: preparing is faster.
+DATABASE_TRANSACTION_POOLING = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+if DATABASE_TRANSACTION_POOLING:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the dev server and an in-process worker share the file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
