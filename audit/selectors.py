@@ -15,8 +15,8 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Q
 
