@@ -206,7 +206,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.verify_all",
         "schedule": crontab(hour=2, minute=30),
     },
+    "retention-nightly": {
+        "task": "approvals.tasks.retention_prune",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
+# How long derived rows are kept (approvals/retention.py); history, the transition log, the
+# audit chain and publications are kept for ever. Unread inbox rows and unsent e-mails too.
+RETENTION_READ_INBOX_DAYS = env.int("RETENTION_READ_INBOX_DAYS", default=180)
+RETENTION_SENT_MESSAGES_DAYS = env.int("RETENTION_SENT_MESSAGES_DAYS", default=90)
+RETENTION_DELIVERY_ATTEMPTS_DAYS = env.int("RETENTION_DELIVERY_ATTEMPTS_DAYS", default=90)
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=5000)
 
 # Notifications (approvals.notifications, approvals.delivery).
 # A pending outbox message older than this is handed to Celery again (broker down, worker died).
