@@ -18,6 +18,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(CELERY_DB_REUSE_MAX=1000)
 app.autodiscover_tasks()
 
+# the per-task log line and the request ids it carries
+import config.observability  # noqa: E402, F401
+
 
 @signals.task_prerun.connect
 @signals.task_postrun.connect

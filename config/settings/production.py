@@ -4,7 +4,10 @@
 """
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import LOG_LEVEL, env, logging_config
+
+LOG_JSON = env.bool("LOG_JSON", default=True)
+LOGGING = logging_config(level=LOG_LEVEL, json=LOG_JSON)
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY")
