@@ -207,7 +207,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "audit-verify-nightly": {
         "task": "audit.verify_all",
-        "schedule": crontab(hour=2, minute=30),
+        "schedule": crontab(hour=2, minute=30, day_of_week="mon-sat"),
+    },
+    "audit-verify-weekly-full": {
+        "task": "audit.verify_all",
+        "schedule": crontab(hour=2, minute=30, day_of_week="sun"),
+        "kwargs": {"full": True},
     },
     "retention-nightly": {
         "task": "approvals.tasks.retention_prune",
