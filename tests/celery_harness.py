@@ -109,6 +109,8 @@ class SmtpHandler:
     received: list[Received] = field(default_factory=list)
     refuse: str | None = None
     hold: bool = False
+    # called once the message is kept, before the "250" is answered (a crash in that window)
+    on_accept: object = None
     holding: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     rcpt_calls: list[float] = field(default_factory=list)
@@ -120,6 +122,7 @@ class SmtpHandler:
             self.rcpt_calls.clear()
         self.refuse = None
         self.hold = False
+        self.on_accept = None
         self.holding.clear()
         self.release.clear()
 
@@ -152,6 +155,9 @@ class SmtpHandler:
                     message=message,
                 )
             )
+        if self.on_accept is not None:
+            callback, self.on_accept = self.on_accept, None
+            await asyncio.get_running_loop().run_in_executor(None, callback)
         return "250 Message accepted for delivery"
 
     def keys(self) -> list[str]:

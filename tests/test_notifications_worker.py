@@ -366,3 +366,26 @@ def test_worker_survives_five_redis_restarts_with_emails_pending(stack):
     assert stack.worker.running, stack.worker.log_tail()
     assert stack.worker.process.pid == worker_pid
     assert "Unrecoverable error" not in stack.worker.log_tail(200_000)
+
+
+def test_a_crash_between_the_servers_acceptance_and_the_record_sends_one_copy_more(stack):
+    # given a mail server that keeps the message, then the worker dies before hearing "250":
+    # the one window in which a message can go out twice (the outcome is written right after)
+    measure, head, _ = _submitted_measure(working_group=1)
+    stack.smtp.handler.on_accept = stack.worker.kill
+
+    # when the worker is started again and the message comes back to it
+    transition_perform(item=measure, action=Action.SUBMIT, actor=head)
+    wait_for(lambda: len(stack.smtp.handler.keys()) == 1, timeout=30, message="the first copy")
+    wait_for(lambda: not stack.worker.running, timeout=10, message="the worker to die")
+    stack.worker.start()
+    keys = _settled(stack, 2, quiet=1.5)
+
+    # then the receiver got exactly one copy more, with the same Message-ID to drop it by
+    message = OutboxMessage.objects.get()
+    assert keys == [message.idempotency_key] * 2
+    first, second = (r.message for r in stack.smtp.handler.received)
+    assert first["Message-ID"] == second["Message-ID"]
+    message.refresh_from_db()
+    assert message.status == DeliveryStatus.SENT
+    print("duplicates per crash in the acceptance window: 1, same Message-ID")
