@@ -16,10 +16,12 @@ install: $(BIN)/.installed
 	@command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; }
 	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=var -v 0
 
-# Debian packages the tests need: Chromium (browser tests), pdftotext (PDF check), gettext.
+# Debian packages the tests need: Chromium (browser tests), pdftotext (PDF check), gettext,
+# PgBouncer (the transaction-pooling test starts its own).
 system-deps:
-	@command -v chromium >/dev/null && command -v pdftotext >/dev/null && command -v msgfmt >/dev/null || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils gettext; }
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null && command -v msgfmt >/dev/null \
+	  && test -x /usr/sbin/pgbouncer || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils gettext pgbouncer; }
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

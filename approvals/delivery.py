@@ -40,6 +40,8 @@ from approvals.models import (
     NotificationKind,
     OutboxMessage,
 )
+from config import metrics
+from config.observability import REQUEST_IDS_HEADER, request_id_var
 from workflow import wording
 
 logger = logging.getLogger(__name__)
@@ -62,8 +64,13 @@ class SendResult:
     retry_in: float | None = None
 
 
-def outbox_dispatch(message_ids: list[int], *, countdown: float | None = None) -> bool:
-    """Hand message ids to Celery; False (and the messages stay pending) when the broker is down."""
+def outbox_dispatch(
+    message_ids: list[int], *, countdown: float | None = None, request_ids: tuple[str, ...] = ()
+) -> bool:
+    """Hand message ids to Celery; False (and the messages stay pending) when the broker is down.
+
+    `request_ids` name the requests whose e-mails these are, for the task's log line.
+    """
     from approvals.tasks import outbox_deliver
 
     try:
@@ -72,6 +79,7 @@ def outbox_dispatch(message_ids: list[int], *, countdown: float | None = None) -
             countdown=countdown,
             retry=True,
             retry_policy=PUBLISH_RETRY_POLICY,
+            headers={REQUEST_IDS_HEADER: ",".join(request_ids)} if request_ids else None,
         )
     except Exception as exc:  # any broker failure: the outbox keeps the messages
         logger.warning("outbox: could not hand %s to the broker: %s", message_ids, exc)
@@ -93,7 +101,7 @@ class Publisher:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pid: int | None = None
-        self._queue: queue.Queue[list[int]] = queue.Queue()
+        self._queue: queue.Queue[tuple[list[int], str]] = queue.Queue()
         self._thread: threading.Thread | None = None
 
     def submit(self, message_ids: list[int]) -> None:
@@ -101,7 +109,7 @@ class Publisher:
             outbox_dispatch(message_ids)  # the embedded default: sent in-process, now
             return
         self._ensure_thread()
-        self._queue.put(list(message_ids))
+        self._queue.put((list(message_ids), request_id_var.get()))
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything submitted was handed over (or failed to be)."""
@@ -133,13 +141,16 @@ class Publisher:
             # each of them): a busy process then publishes one task per handful of
             # transitions, and its requests rarely wait for this thread to give the GIL back.
             time.sleep(settings.NOTIFY_PUBLISH_LINGER_SECONDS)
-            while sum(map(len, batches)) < self.max_batch:
+            while sum(len(ids) for ids, _ in batches) < self.max_batch:
                 try:
                     batches.append(work.get_nowait())
                 except queue.Empty:
                     break
             try:
-                outbox_dispatch([pk for batch in batches for pk in batch])
+                outbox_dispatch(
+                    [pk for ids, _ in batches for pk in ids],
+                    request_ids=tuple(dict.fromkeys(r for _, r in batches if r)),
+                )
             finally:
                 for _ in batches:
                     work.task_done()
@@ -316,12 +327,13 @@ def _record(
     }
     if not _mailbox_affected(message, outcome):
         _outcome_write(message.pk, token, fields, attempt)
-        return
-    # The address's count and the outcome in one transaction: a worker dying between them
-    # would otherwise count the failure again when the message is tried after its lease.
-    with transaction.atomic():
-        _mailbox_note(message, outcome, error, now)
-        _outcome_write(message.pk, token, fields, attempt)
+    else:
+        # The address's count and the outcome in one transaction: a worker dying between
+        # them would otherwise count the failure again when the message is tried after its lease.
+        with transaction.atomic():
+            _mailbox_note(message, outcome, error, now)
+            _outcome_write(message.pk, token, fields, attempt)
+    metrics.delivery_counted(outcome=outcome)
 
 
 def _mailbox_affected(message: OutboxMessage, outcome: DeliveryStatus) -> bool:

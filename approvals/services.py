@@ -31,7 +31,7 @@ from approvals.models import Delegation, Membership, PublicationSchedule, Role
 from approvals.notifications import transition_notifications
 from audit import recording
 from audit.models import TransitionLog
-from config import statements
+from config import metrics, statements
 from workflow import thai
 from workflow.models import Action, Division, Measure, Organization, Publication, ResultReport
 from workflow.services import publication_create
@@ -166,7 +166,9 @@ def transition_perform(
                 publication_create(item=locked, published_by=actor)
             return log
 
-    return _retrying_on_sqlite_lock(perform)
+    log = _retrying_on_sqlite_lock(perform)
+    metrics.transition_counted(kind=model._meta.model_name, action=action.value)
+    return log
 
 
 def _comment_checked(comment) -> str:

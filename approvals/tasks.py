@@ -50,3 +50,11 @@ def digests_send() -> int:
 def scheduled_publications_run() -> int:
     """Publish what publishers scheduled for now or earlier (Celery beat, every minute)."""
     return publication_schedules_run()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def retention_prune() -> dict:
+    """Nightly: prune read inbox rows, finished e-mails and their attempts past keeping."""
+    from approvals.retention import retention_prune as prune
+
+    return prune()

@@ -255,14 +255,14 @@ class Verification:
     problem: str = ""
 
 
-def _chain_entries(organization_id: int | None):
+def _chain_entries(organization_id: int | None, after: int = 0):
     qs = ChainEntry.objects.all()
     qs = (
         qs.filter(organization_id=organization_id)
         if organization_id
         else qs.filter(organization__isnull=True)
     )
-    last = 0
+    last = after
     while True:
         batch = list(qs.filter(seq__gt=last).order_by("seq")[:BATCH])
         if not batch:
@@ -291,8 +291,11 @@ def tracked_record_models() -> list[type[models.Model]]:
     return [m for m in apps.get_models() if issubclass(m, HistoryBase)] + [TransitionLog]
 
 
-def _unchained_row(organization_id: int | None) -> tuple[str, int] | None:
-    """A tracked row of this organization that no chain entry points to (inserted around us)."""
+def _unchained_row(
+    organization_id: int | None, since: dt.datetime | None = None
+) -> tuple[str, int] | None:
+    """A tracked row of this organization that no chain entry points to (inserted around us);
+    with `since`, only among the rows written from then on."""
     from audit.models import TransitionLog
 
     for model in tracked_record_models():
@@ -304,20 +307,41 @@ def _unchained_row(organization_id: int | None) -> tuple[str, int] | None:
             record_model=label, record_pk=models.OuterRef(model._meta.pk.attname)
         )
         qs = model._default_manager.filter(**{org_field: organization_id or None})
+        if since is not None:
+            written = "created_at" if model is TransitionLog else "history_date"
+            qs = qs.filter(**{f"{written}__gte": since})
         row = qs.filter(~models.Exists(chained)).values_list("pk", flat=True).first()
         if row is not None:
             return label, row
     return None
 
 
-def verify(organization_id: int | None) -> Verification:
-    """Recompute the chain from the current database content; stop at the first broken link."""
+def verify(organization_id: int | None, *, since: ChainVerification | None = None) -> Verification:
+    """Recompute the chain from the current database content; stop at the first broken link.
+
+    With `since` (an earlier verification that passed), only the links after the head it
+    verified are checked, once that head is found unchanged: the nightly check then reads
+    a day's links, not years'. Rows it verified that were changed afterwards are found only
+    by a full verification (without `since`), which beat runs weekly.
+    """
     prev, expected, checked = GENESIS_HASH, 1, 0
 
     def broken(seq, problem):
         return Verification(False, checked, expected - 1, prev, seq, problem)
 
-    for batch in _chain_entries(organization_id):
+    if since is not None and since.head_seq:
+        anchor = ChainEntry.objects.filter(
+            organization_id=organization_id, seq=since.head_seq
+        ).first()
+        if anchor is None or anchor.hash != since.head_hash:
+            return broken(
+                since.head_seq,
+                f"link #{since.head_seq}, the head verified on {since.started_at:%Y-%m-%d %H:%M}, "
+                "was changed or removed since",
+            )
+        prev, expected = anchor.hash, anchor.seq + 1
+
+    for batch in _chain_entries(organization_id, after=expected - 1):
         records = _records_for(batch)
         for entry in batch:
             if entry.seq != expected:
@@ -354,7 +378,7 @@ def verify(organization_id: int | None) -> Verification:
             f"the chain head is #{head.seq} but the entries end at #{expected - 1}: "
             "the last entries were deleted",
         )
-    unchained = _unchained_row(organization_id)
+    unchained = _unchained_row(organization_id, since.started_at if since else None)
     if unchained is not None:
         return broken(
             expected,
@@ -363,18 +387,27 @@ def verify(organization_id: int | None) -> Verification:
     return Verification(True, checked, expected - 1, prev)
 
 
-def verification_record(organization_id: int | None, *, requested_by=None) -> ChainVerification:
-    """Run `verify` and keep its result, and who asked for it, for the auditor's page."""
+def verification_record(
+    organization_id: int | None, *, requested_by=None, full: bool = True
+) -> ChainVerification:
+    """Run `verify` and keep its result, and who asked for it, for the auditor's page;
+    not `full`: from the head of the last verification that passed (the whole chain when
+    there is none)."""
     from audit.context import current_actor, process_actor
 
     started = timezone.now()
-    result = verify(organization_id)
+    since = None
+    if not full:
+        last = ChainVerification.objects.filter(organization_id=organization_id).first()
+        since = last if last is not None and last.ok else None
+    result = verify(organization_id, since=since)
     actor = current_actor()
     system = "" if requested_by else ((actor.system if actor else "") or process_actor())
     return ChainVerification.objects.create(
         requested_by=requested_by,
         system_actor=system[:100],
         organization_id=organization_id,
+        full=since is None,
         started_at=started,
         finished_at=timezone.now(),
         ok=result.ok,

@@ -163,6 +163,8 @@ class ChainVerification(models.Model):
     started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(_("finished at"))
     ok = models.BooleanField(_("intact"))
+    # False: only the links after the head that the last passing verification checked
+    full = models.BooleanField(_("whole chain checked"), default=True)
     entries_checked = models.BigIntegerField(_("entries checked"))
     head_seq = models.BigIntegerField(_("head sequence number"))
     head_hash = models.CharField(_("head hash"), max_length=64)

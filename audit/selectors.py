@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Case, CharField, F, Func, OuterRef, Q, Subquery, Value, When
@@ -45,14 +46,15 @@ def fetch(sql: str, params: list) -> list[tuple]:
     """Run a hot read query; on PostgreSQL with server-side binding, so it is prepared once.
 
     Django's default client-side binding makes each query new text to plan; planning
-    these (5 ms on the history tables) would cost more than running them.
+    these (5 ms on the history tables) would cost more than running them. Behind a
+    transaction-mode pooler nothing is prepared (settings: DATABASE_TRANSACTION_POOLING).
     """
     if connection.vendor == "postgresql":
         import psycopg
 
         connection.ensure_connection()
         with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(sql, params, prepare=True)
+            cursor.execute(sql, params, prepare=not settings.DATABASE_TRANSACTION_POOLING)
             return cursor.fetchall()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -32,13 +32,21 @@ class Statement:
 
     @property
     def name(self) -> str:
-        """The prepared statement's name: one per SQL text."""
-        return _name(self.sql) if self.prepare else ""
+        """The prepared statement's name: one per SQL text ("" when not prepared)."""
+        return _name(self.sql) if self.prepare and _preparing() else ""
 
 
 @functools.lru_cache(maxsize=1024)
 def _name(sql: str) -> str:
     return "itaflow_" + hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def _preparing() -> bool:
+    """False behind a transaction-mode pooler: a PREPARE would stay on a server connection
+    that the next transaction may not get (settings: DATABASE_TRANSACTION_POOLING)."""
+    from django.conf import settings
+
+    return not settings.DATABASE_TRANSACTION_POOLING
 
 
 Step = Statement | Callable[[], object]

@@ -8,7 +8,13 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from config.health import ReadinessView, liveness
+from config.metrics import metrics_view
+
 urlpatterns = [
+    path("health/", liveness, name="health-live"),
+    path("health/ready/", ReadinessView.as_view(), name="health-ready"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -109,6 +109,8 @@ class SmtpHandler:
     received: list[Received] = field(default_factory=list)
     refuse: str | None = None
     hold: bool = False
+    # called once the message is kept, before the "250" is answered (a crash in that window)
+    on_accept: object = None
     holding: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     rcpt_calls: list[float] = field(default_factory=list)
@@ -120,6 +122,7 @@ class SmtpHandler:
             self.rcpt_calls.clear()
         self.refuse = None
         self.hold = False
+        self.on_accept = None
         self.holding.clear()
         self.release.clear()
 
@@ -152,6 +155,9 @@ class SmtpHandler:
                     message=message,
                 )
             )
+        if self.on_accept is not None:
+            callback, self.on_accept = self.on_accept, None
+            await asyncio.get_running_loop().run_in_executor(None, callback)
         return "250 Message accepted for delivery"
 
     def keys(self) -> list[str]:
@@ -270,3 +276,57 @@ def point_celery_at(broker_url: str | None) -> None:
     app.conf.broker_url = broker_url or settings.CELERY_BROKER_URL
     app.conf.task_always_eager = False if broker_url else settings.CELERY_TASK_ALWAYS_EAGER
     app._after_fork()  # drop the connection and producer pools built for the old broker
+
+
+class PgBouncer:
+    """Debian's pgbouncer in transaction mode, one server connection, in front of `dbname`.
+
+    With one server connection every client's transactions run on the same PostgreSQL
+    session in turn: what one client leaves on the session (a PREPARE) the next one meets.
+    """
+
+    def __init__(self, *, dbname: str, host: str = "127.0.0.1", port: str = "5432") -> None:
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="itaflow-pgbouncer-")
+        self.dbname = dbname
+        self.config = Path(self.dir) / "pgbouncer.ini"
+        (Path(self.dir) / "users.txt").write_text('"postgres" ""\n')
+        self.config.write_text(
+            f"[databases]\n{dbname} = host={host} port={port} dbname={dbname}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\n"
+            f"unix_socket_dir =\nauth_type = trust\nauth_file = {self.dir}/users.txt\n"
+            "pool_mode = transaction\ndefault_pool_size = 1\nmax_client_conn = 50\n"
+            "ignore_startup_parameters = extra_float_digits,options\n"
+            f"logfile = {self.dir}/pgbouncer.log\npidfile = {self.dir}/pgbouncer.pid\n"
+        )
+        if os.geteuid() == 0:  # it runs as postgres (below) and writes its log here
+            for path in (self.dir, *Path(self.dir).iterdir()):
+                shutil.chown(path, "postgres")
+        self.process: subprocess.Popen | None = None
+
+    def url(self, user: str = "postgres") -> str:
+        return f"postgres://{user}@127.0.0.1:{self.port}/{self.dbname}"
+
+    def start(self) -> None:
+        binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        # pgbouncer refuses to run as root: -u drops to the postgres account
+        command = [binary, *(["-u", "postgres"] if os.geteuid() == 0 else []), str(self.config)]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+        def answers() -> bool:
+            if self.process.poll() is not None:
+                log = Path(self.dir) / "pgbouncer.log"
+                raise AssertionError(f"pgbouncer exited: {log.read_text() if log.exists() else ''}")
+            with socket.socket() as sock:
+                return sock.connect_ex(("127.0.0.1", self.port)) == 0
+
+        wait_for(answers, timeout=10, message="pgbouncer to listen")
+
+    def close(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -317,3 +317,75 @@ def test_smtp_refusing_permanently_is_given_up_at_once_and_the_address_marked(st
     assert later.delivery_attempts.get().error == "mailbox disabled"
     assert stack.smtp.handler.keys() == []
     assert delivery.mailbox_disabled(member.email)
+
+
+def test_worker_survives_five_redis_restarts_with_emails_pending(stack):
+    # given a running worker and a slow mail server, so that e-mails are in flight
+    worker_pid = stack.worker.process.pid
+    keys_expected: list[str] = []
+    stack.smtp.handler.hold = True
+
+    for _ in range(5):
+        # when transitions leave e-mails pending and Redis restarts under the worker
+        measure, head, _ = _submitted_measure(working_group=2)
+        transition_perform(item=measure, action=Action.SUBMIT, actor=head)
+        wait_for(stack.smtp.handler.holding.is_set, timeout=30, message="a message in flight")
+        stack.redis.stop()
+        stack.smtp.handler.release.set()
+        time.sleep(float(os.environ.get("ITAFLOW_TEST_REDIS_DOWN_SECONDS", "2")))
+        stack.redis.start()
+        stack.smtp.handler.holding.clear()
+        stack.smtp.handler.release.clear()
+
+        # then the worker has not exited
+        assert stack.worker.running, stack.worker.log_tail()
+        assert stack.worker.process.pid == worker_pid
+
+    # when the mail server is fast again and the periodic re-dispatch runs, as beat would
+    stack.smtp.handler.hold = False
+    stack.smtp.handler.release.set()
+    keys_expected = list(OutboxMessage.objects.values_list("idempotency_key", flat=True))
+    assert len(keys_expected) == 10
+    time.sleep(1.1)  # older than NOTIFY_REDISPATCH_AFTER_SECONDS
+    wait_for(_publishes(outbox_redispatch), timeout=30, message="the broker to take tasks")
+    wait_for(
+        lambda: (
+            outbox_redispatch.delay()
+            and not OutboxMessage.objects.exclude(status=DeliveryStatus.SENT).exists()
+        ),
+        timeout=60,
+        interval=1.0,
+        message=f"every e-mail sent (worker log:\n{stack.worker.log_tail()})",
+    )
+
+    # then every e-mail was delivered, the same worker process throughout
+    received = stack.smtp.handler.keys()
+    assert set(received) == set(keys_expected)
+    duplicates = len(received) - len(set(received))
+    print(f"redis restarts: 5, e-mails: {len(keys_expected)}, duplicates: {duplicates}")
+    assert stack.worker.running, stack.worker.log_tail()
+    assert stack.worker.process.pid == worker_pid
+    assert "Unrecoverable error" not in stack.worker.log_tail(200_000)
+
+
+def test_a_crash_between_the_servers_acceptance_and_the_record_sends_one_copy_more(stack):
+    # given a mail server that keeps the message, then the worker dies before hearing "250":
+    # the one window in which a message can go out twice (the outcome is written right after)
+    measure, head, _ = _submitted_measure(working_group=1)
+    stack.smtp.handler.on_accept = stack.worker.kill
+
+    # when the worker is started again and the message comes back to it
+    transition_perform(item=measure, action=Action.SUBMIT, actor=head)
+    wait_for(lambda: len(stack.smtp.handler.keys()) == 1, timeout=30, message="the first copy")
+    wait_for(lambda: not stack.worker.running, timeout=10, message="the worker to die")
+    stack.worker.start()
+    keys = _settled(stack, 2, quiet=1.5)
+
+    # then the receiver got exactly one copy more, with the same Message-ID to drop it by
+    message = OutboxMessage.objects.get()
+    assert keys == [message.idempotency_key] * 2
+    first, second = (r.message for r in stack.smtp.handler.received)
+    assert first["Message-ID"] == second["Message-ID"]
+    message.refresh_from_db()
+    assert message.status == DeliveryStatus.SENT
+    print("duplicates per crash in the acceptance window: 1, same Message-ID")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
+from django.db.models import Count, Exists, OuterRef, Q, Value
+from django.db.models.functions import Replace
 from django.shortcuts import get_object_or_404
 
 from workflow import thai
@@ -250,9 +252,41 @@ def public_report_built(organization, fiscal_year, measures: list[PublicMeasure]
     )
 
 
-def public_organizations() -> list[Organization]:
-    """Organizations that have published something, for the public index."""
-    return list(Organization.objects.filter(publications__isnull=False).distinct())
+def _published_organizations():
+    # EXISTS, not a join: one probe of the publications' organization index per organization
+    return Organization.objects.filter(
+        Exists(Publication.objects.filter(organization=OuterRef("pk")))
+    )
+
+
+def public_organizations(*, query: str = "", province: str = ""):
+    """Organizations that have published something, for the public index, by name.
+
+    `query` matches the name or short name whatever the spaces typed or stored (Thai has
+    none between words, and people type some), and ำ however it was encoded.
+    """
+    organizations = _published_organizations()
+    if province:
+        organizations = organizations.filter(province=province)
+    wanted = thai.normalize_text(query or "").replace(" ", "")
+    if wanted:
+        organizations = organizations.annotate(
+            name_compact=Replace("name", Value(" "), Value("")),
+            short_compact=Replace("short_name", Value(" "), Value("")),
+        ).filter(Q(name_compact__icontains=wanted) | Q(short_compact__icontains=wanted))
+    return organizations.order_by("name").only("name", "short_name", "slug", "province")
+
+
+def public_provinces() -> list[tuple[str, int]]:
+    """The provinces with published organizations, and how many, in Thai alphabetical order."""
+    rows = (
+        _published_organizations()
+        .exclude(province="")
+        .values("province")
+        .annotate(count=Count("pk"))
+        .order_by("province")
+    )
+    return [(row["province"], row["count"]) for row in rows]
 
 
 def public_years(*, organization_slug: str) -> tuple[Organization, list[int]]:

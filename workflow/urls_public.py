@@ -9,6 +9,7 @@ app_name = "public"
 urlpatterns = [
     path("", public.index, name="index"),
     path("files/evidence/<int:evidence_id>/", public.evidence_download, name="evidence"),
+    path("province/<str:province>/", public.province_page, name="province"),
     path("<slug:slug>/", public.organization_years, name="organization"),
     path("<slug:slug>/<int:year>/", public.report_page, name="report"),
     path("<slug:slug>/<int:year>/report.pdf", public.report_pdf, name="report-pdf"),

@@ -11,6 +11,8 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from config.observability import logging_config, sentry_init
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
@@ -46,12 +48,15 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_prometheus",
     "workflow",
     "approvals",
     "audit",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "config.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -69,6 +74,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,6 +107,13 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # task costs more than sending the e-mail); checked before reuse.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind a pooler in transaction mode (PgBouncer `pool_mode = transaction`) a session's
+# server connection changes between transactions: nothing may outlive one. The transition
+# path then sends its statements unprepared (config/statements.py) and querysets' iterator()
+# uses no server-side cursor. In session mode or direct, leave it off: preparing is faster.
+DATABASE_TRANSACTION_POOLING = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+if DATABASE_TRANSACTION_POOLING:
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the dev server and an in-process worker share the file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -167,6 +180,10 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # Celery: a broker when REDIS_URL is set; otherwise tasks run in-process.
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# kombu's Redis transport with the restore-after-disconnect crash fixed (config/broker.py).
+CELERY_BROKER_TRANSPORT = (
+    env.str("CELERY_BROKER_TRANSPORT", default="config.broker:Transport") if REDIS_URL else None
+)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -206,15 +223,45 @@ CELERY_BEAT_SCHEDULE = {
     },
     "audit-verify-nightly": {
         "task": "audit.verify_all",
-        "schedule": crontab(hour=2, minute=30),
+        "schedule": crontab(hour=2, minute=30, day_of_week="mon-sat"),
+    },
+    "audit-verify-weekly-full": {
+        "task": "audit.verify_all",
+        "schedule": crontab(hour=2, minute=30, day_of_week="sun"),
+        "kwargs": {"full": True},
+    },
+    "retention-nightly": {
+        "task": "approvals.tasks.retention_prune",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
+# How long derived rows are kept (approvals/retention.py); history, the transition log, the
+# audit chain and publications are kept for ever. Unread inbox rows and unsent e-mails too.
+RETENTION_READ_INBOX_DAYS = env.int("RETENTION_READ_INBOX_DAYS", default=180)
+RETENTION_SENT_MESSAGES_DAYS = env.int("RETENTION_SENT_MESSAGES_DAYS", default=90)
+RETENTION_DELIVERY_ATTEMPTS_DAYS = env.int("RETENTION_DELIVERY_ATTEMPTS_DAYS", default=90)
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=5000)
 
 # Notifications (approvals.notifications, approvals.delivery).
 # A pending outbox message older than this is handed to Celery again (broker down, worker died).
 # How long the after-commit publisher waits for more committed messages to hand to Celery
 # in the same task: a little latency for far fewer broker round trips when busy.
 NOTIFY_PUBLISH_LINGER_SECONDS = env.float("NOTIFY_PUBLISH_LINGER_SECONDS", default=0.02)
+# /metrics (config/metrics.py) answers only these client addresses (Prometheus scrapes the
+# containers directly); loopback always.
+METRICS_ALLOWED_NETWORKS = [
+    "127.0.0.0/8",
+    "::1/128",
+    *env.list("METRICS_ALLOWED_NETWORKS", default=[]),
+]
+METRICS_VERIFICATION_DAYS = env.int("METRICS_VERIFICATION_DAYS", default=3)
+
+# Readiness (/health/ready/, config/health.py): how fresh a worker's heartbeat must be, how
+# long an e-mail may wait unsent, how recently beat must have run its schedule.
+HEALTH_WORKER_HEARTBEAT_SECONDS = env.float("HEALTH_WORKER_HEARTBEAT_SECONDS", default=10.0)
+HEALTH_WORKER_MAX_AGE_SECONDS = env.int("HEALTH_WORKER_MAX_AGE_SECONDS", default=60)
+HEALTH_OUTBOX_MAX_AGE_MINUTES = env.int("HEALTH_OUTBOX_MAX_AGE_MINUTES", default=15)
+HEALTH_BEAT_MAX_AGE_SECONDS = env.int("HEALTH_BEAT_MAX_AGE_SECONDS", default=600)
 NOTIFY_REDISPATCH_AFTER_SECONDS = env.float("NOTIFY_REDISPATCH_AFTER_SECONDS", default=60.0)
 # A message claimed by a worker that died is taken back after this long.
 NOTIFY_SEND_LEASE_SECONDS = env.float("NOTIFY_SEND_LEASE_SECONDS", default=120.0)
@@ -300,9 +347,14 @@ SIMPLE_HISTORY_DATE_INDEX = False
 # Every history row and transition is appended to the organization's hash chain.
 AUDIT_CHAIN_ENABLED = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# One line per request and per Celery task with the request id, the user id and the
+# organization (config/observability.py); JSON lines when LOG_JSON (production's default).
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_JSON = env.bool("LOG_JSON", default=False)
+LOGGING = logging_config(level=LOG_LEVEL, json=LOG_JSON)
+
+# Optional error tracking.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
+if SENTRY_DSN:
+    sentry_init(SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release="itaflow@0.1.0")

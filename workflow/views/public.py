@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
@@ -22,10 +23,34 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
     return response
 
 
+INDEX_PAGE_SIZE = 50
+
+
+def _organization_page(request, *, province: str = ""):
+    query = request.GET.get("q", "")[:200].replace("\x00", "")
+    paginator = Paginator(
+        selectors.public_organizations(query=query, province=province), INDEX_PAGE_SIZE
+    )
+    page = paginator.get_page(request.GET.get("page"))
+    return {"page": page, "query": query, "province": province}
+
+
 @require_GET
 def index(request):
-    organizations = selectors.public_organizations()
-    return render(request, "public/index.html", {"organizations": organizations})
+    """Find one agency among thousands: by name, by province, a page at a time."""
+    province = request.GET.get("province", "")[:100].replace("\x00", "")
+    context = _organization_page(request, province=province)
+    context["provinces"] = selectors.public_provinces()
+    return render(request, "public/index.html", context)
+
+
+@require_GET
+def province_page(request, province: str):
+    """A stable address per province: /public/province/<name>/."""
+    context = _organization_page(request, province=province)
+    if not context["page"].paginator.count and not context["query"]:
+        raise Http404
+    return render(request, "public/province.html", context)
 
 
 @require_GET

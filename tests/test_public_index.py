@@ -1,0 +1,75 @@
+"""The public index: one agency among thousands, found by name or province, a page at a time."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.factories import MeasureFactory, OrganizationFactory
+from workflow.models import Publication
+
+pytestmark = pytest.mark.django_db
+
+
+def _published(name: str, province: str, slug: str, short_name: str = ""):
+    organization = OrganizationFactory(
+        name=name, short_name=short_name, province=province, slug=slug
+    )
+    measure = MeasureFactory(organization=organization)
+    Publication.objects.create(
+        organization=organization, fiscal_year=measure.fiscal_year, measure=measure,
+        revision=1, content={}, published_at=timezone.now(),
+    )  # fmt: skip
+    return organization
+
+
+@pytest.fixture
+def agencies():
+    khao_thong = _published("องค์การบริหารส่วนตำบลเขาทอง", "นครสวรรค์", "khao-thong", "อบต.เขาทอง")
+    _published("เทศบาลตำบลบ้านหม้อ", "สระบุรี", "ban-mo")
+    OrganizationFactory(name="องค์การบริหารส่วนตำบลเขาทองใหม่", province="นครสวรรค์", slug="unpub")
+    return khao_thong
+
+
+def _names(response) -> list[str]:
+    return [o.name for o in response.context["page"]]
+
+
+def test_the_index_finds_an_agency_however_its_name_is_spaced(client, agencies):
+    # typed with the spaces people put between Thai words, or without
+    for typed in ["เขาทอง", "เขา ทอง", "อบต. เขาทอง", "ตำบลเขาทอง", "ตําบลเขาทอง"]:
+        response = client.get("/public/", {"q": typed})
+        assert response.status_code == 200
+        assert _names(response) == ["องค์การบริหารส่วนตำบลเขาทอง"], typed
+    # an agency that has published nothing is not listed
+    assert "เขาทองใหม่" not in client.get("/public/", {"q": "เขาทอง"}).content.decode()
+    assert _names(client.get("/public/", {"q": "ไม่มีชื่อนี้"})) == []
+
+
+def test_the_index_filters_by_province_and_each_province_has_its_page(client, agencies):
+    response = client.get("/public/", {"province": "สระบุรี"})
+    assert _names(response) == ["เทศบาลตำบลบ้านหม้อ"]
+    assert response.context["provinces"] == [("นครสวรรค์", 1), ("สระบุรี", 1)]
+
+    page = client.get("/public/province/นครสวรรค์/")
+    assert page.status_code == 200
+    assert _names(page) == ["องค์การบริหารส่วนตำบลเขาทอง"]
+    assert "/public/province/%E0%B8%99" in client.get("/public/").content.decode()
+    assert client.get("/public/province/ไม่มีจังหวัดนี้/").status_code == 404
+
+
+def test_the_index_is_paged_and_its_cost_does_not_grow_with_the_agencies(client, agencies):
+    with CaptureQueriesContext(connection) as few:
+        client.get("/public/")
+    for n in range(60):
+        _published(f"เทศบาลตำบลทดสอบ {n:02d}", "สระบุรี", f"t-{n}")
+    with CaptureQueriesContext(connection) as many:
+        first = client.get("/public/")
+    assert len(first.context["page"]) == 50
+    assert first.context["page"].paginator.count == 62
+    second = client.get("/public/", {"page": 2})
+    assert len(second.context["page"]) == 12
+    assert len(many) == len(few)
+    # a page number out of range or nonsense still answers a page
+    assert client.get("/public/", {"page": "99"}).status_code == 200
+    assert client.get("/public/", {"page": "x\x00"}).status_code == 200
