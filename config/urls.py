@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("public/", include("workflow.urls_public")),
+    path("ita/", include("workflow.urls_ita")),
     path("", include("workflow.urls")),
 ]
 

@@ -244,6 +244,14 @@ class Measure(WorkflowItem):
     divisions = models.ManyToManyField(
         Division, related_name="measures", verbose_name=_("responsible divisions")
     )
+    indicators = models.ManyToManyField(
+        "workflow.Indicator", related_name="measures", blank=True,
+        verbose_name=_("ITA indicators addressed"),
+    )  # fmt: skip
+    carried_from = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="carried_to",
+        verbose_name=_("carried over from"),
+    )  # fmt: skip
     period_start = models.DateField(_("period starts"), help_text=_("First day of the month."))
     period_end = models.DateField(_("period ends"), help_text=_("First day of the month."))
     history = AuditedHistory(children=True)  # divisions: in the children snapshot
@@ -482,3 +490,7 @@ class Publication(models.Model):
     def __str__(self) -> str:
         item = f"{self.measure}" if self.result_report_id is None else f"{self.result_report}"
         return f"{item} (r{self.revision})"
+
+
+# The yearly ITA cycle (schemes, results, analyses): its own module, models of this app.
+from workflow.assessment import *  # noqa: E402, F403
