@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/v1/ita/", include("workflow.api.ita")),
     path("api/v1/", include("workflow.api.urls")),
     path("api/v1/", include("approvals.api")),
     path("api/v1/inbox/", include("approvals.notifications_urls")),

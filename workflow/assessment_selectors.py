@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Q
+
 from workflow import thai
 from workflow.assessment import (
     Analysis,
@@ -241,3 +243,51 @@ def public_analysis(*, organization: Organization, fiscal_year: FiscalYear):
 def oit_items(*, fiscal_year: FiscalYear) -> list[OitItem]:
     """The OIT items of the year's assessment under which the report is answered."""
     return list(OitItem.objects.filter(scheme__year=fiscal_year.year).order_by("code"))
+
+
+# --- deadlines ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a round's results are needed: its due date, or the close of the OIT answering
+    window when that comes first and the round's period has ended by then."""
+
+    day: object  # datetime.date
+    oit_window: bool = False
+
+
+def round_deadline(reporting_round, scheme: AssessmentScheme | None) -> Deadline:
+    from workflow.thai import fiscal_year_bounds
+
+    due = reporting_round.due_on
+    if scheme is None or scheme.oit_closes_on is None:
+        return Deadline(due)
+    start, _end = fiscal_year_bounds(reporting_round.fiscal_year.year)
+    month = start.month - 1 + reporting_round.months  # the first month after the period
+    period_over = start.replace(year=start.year + month // 12, month=month % 12 + 1)
+    if period_over <= scheme.oit_closes_on < due:
+        return Deadline(scheme.oit_closes_on, oit_window=True)
+    return Deadline(due)
+
+
+def rounds_with_deadlines(days: list) -> list[tuple[object, Deadline]]:
+    """The reporting rounds whose deadline falls on one of `days`, with that deadline."""
+    from workflow.models import ReportingRound
+
+    closing_years = list(
+        AssessmentScheme.objects.filter(oit_closes_on__in=days).values_list("year", flat=True)
+    )
+    candidates = ReportingRound.objects.filter(
+        Q(due_on__in=days) | Q(fiscal_year__year__in=closing_years)
+    ).select_related("fiscal_year")
+    schemes = {
+        s.year: s
+        for s in AssessmentScheme.objects.filter(year__in={r.fiscal_year.year for r in candidates})
+    }
+    found = []
+    for reporting_round in candidates:
+        deadline = round_deadline(reporting_round, schemes.get(reporting_round.fiscal_year.year))
+        if deadline.day in days:
+            found.append((reporting_round, deadline))
+    return found

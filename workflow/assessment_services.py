@@ -409,3 +409,58 @@ def fiscal_year_open(
             new_round.save()
             opened.rounds_created.append(new_round)
     return opened
+
+
+_TOTAL_MARKS = ("รวม", "total", "ita")
+
+
+def ita_result_import(
+    *, organization: Organization, year: int, source, source_name: str | None = None, actor
+) -> ItaResult:
+    """Read an ITA result from a CSV or XLSX file and record it like the form does.
+
+    One row per indicator: its number first ("1", "๑", "1. การปฏิบัติหน้าที่"), its score in
+    the last filled cell; a row starting with "รวม" / "คะแนนรวม" / "Total" gives the total
+    score. Other rows (headings) are skipped. A file with any error records nothing.
+    """
+    import re
+
+    from workflow.importing.errors import ReportImportError
+    from workflow.importing.readers import table_read
+
+    table = table_read(source, source_name=source_name)  # CSV, XLSX or tab-separated text
+    total, scores = None, {}
+    for row in table.rows:
+        cells = [thai.to_arabic_digits(thai.normalize_text(c)).strip() for c in row.cells]
+        filled = [c for c in cells if c]
+        if len(filled) < 2:
+            continue
+        head = filled[0].lower()
+        number = re.match(r"^(?:ตัวชี้วัดที่\s*)?(\d{1,2})(?:[.\s]|$)", filled[0])
+        if number is None and not any(mark in head for mark in _TOTAL_MARKS):
+            continue
+        value = filled[-1].replace(",", "")
+        try:
+            Decimal(value)
+        except InvalidOperation:
+            raise table.error(
+                f"คะแนน {value!r} ไม่ใช่ตัวเลข", f"the score {value!r} is not a number", row.line
+            ) from None
+        if number is None:
+            total = value
+        elif int(number.group(1)) in scores:
+            raise table.error(
+                f"ตัวชี้วัดที่ {number.group(1)} ซ้ำ",
+                f"indicator {number.group(1)} appears twice",
+                row.line,
+            )
+        else:
+            scores[int(number.group(1))] = value
+    if total is None:
+        raise ReportImportError(
+            "ไม่พบแถวคะแนนรวม (แถวที่ขึ้นต้นด้วย “รวม” หรือ “คะแนนรวม”)",
+            "no total row found (a row starting with “รวม”, “คะแนนรวม” or “Total”)",
+        )
+    return ita_result_save(
+        organization=organization, year=year, score=total, indicator_scores=scores, actor=actor
+    )

@@ -8,10 +8,21 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from workflow.assessment_exports import analysis_sheet_add
 from workflow.selectors import PublicReport
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COLUMN_WIDTHS = (32, 48, 18, 18, 48, 40)
+
+
+def sheet_wrap(sheet, widths) -> None:
+    """Wrap every cell at its top, and give the columns their widths."""
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in sheet.iter_rows():
+        for cell in row:
+            cell.alignment = wrap
+    for index, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
 
 
 def report_csv(report: PublicReport) -> bytes:
@@ -32,13 +43,9 @@ def report_xlsx(report: PublicReport) -> bytes:
         cell.font = Font(bold=True)
     for row in report.table():
         sheet.append(row)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for row in sheet.iter_rows():
-        for cell in row:
-            cell.alignment = wrap
-    for index, width in enumerate(COLUMN_WIDTHS):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    sheet_wrap(sheet, COLUMN_WIDTHS)
     sheet.freeze_panes = "A2"
+    analysis_sheet_add(workbook, report)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

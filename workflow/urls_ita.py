@@ -10,6 +10,9 @@ urlpatterns = [
     path("", ita.cycle_home, name="home"),
     path("<int:organization_pk>/open/", ita.year_open, name="year-open"),
     path("<int:organization_pk>/results/<int:year>/", ita.result_edit, name="result-edit"),
+    path(
+        "<int:organization_pk>/results/<int:year>/import/", ita.result_import, name="result-import"
+    ),
     path("<int:organization_pk>/analyses/new/", ita.analysis_start, name="analysis-start"),
     path("analyses/<int:pk>/", ita.analysis_detail, name="analysis"),
     path("analyses/<int:pk>/edit/", ita.analysis_edit, name="analysis-edit"),

@@ -192,6 +192,24 @@ def result_edit(request, organization_pk: int, year: int):
 @login_required
 @require_POST
 @handles_workflow_errors
+def result_import(request, organization_pk: int, year: int):
+    """Read the ITA result of `year` from an uploaded CSV or XLSX file."""
+    organization = _organization(request, organization_pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a CSV or XLSX file."))
+        return redirect("ita:result-edit", organization.pk, year)
+    ita.ita_result_import(
+        organization=organization, year=year, source=upload, source_name=upload.name,
+        actor=request.user,
+    )  # fmt: skip
+    messages.success(request, _("The ITA result was saved."))
+    return redirect("ita:home")
+
+
+@login_required
+@require_POST
+@handles_workflow_errors
 def analysis_start(request, organization_pk: int):
     organization = _organization(request, organization_pk)
     fiscal_year = get_object_or_404(FiscalYear, year=request.POST.get("fiscal_year") or 0)
