@@ -80,7 +80,10 @@ def test_working_group_opens_2565_and_publishes_the_analysis_with_its_chart(brow
         ("publisher", "publish"),
     ):
         page = log_in(browser, live_server, username)
+        page.goto(f"{live_server.url}/ita/")
+        assert page.locator(".flag", has_text="รอท่านดำเนินการ").count() == 1
         page.goto(analysis_url)
+        shot(page, f"ita-analysis-{username}-before-{action}")
         take(page, action)
         page.context.close()
     assert AnalysisPublication.objects.count() == 1
@@ -98,6 +101,12 @@ def test_working_group_opens_2565_and_publishes_the_analysis_with_its_chart(brow
         assert "O42" in public.inner_text(".oit-addresses")
         shot(public, name)
         context.close()
+    phone = log_in(browser, live_server, "working", viewport=PHONE)
+    phone.goto(f"{live_server.url}/ita/")
+    shot(phone, "ita-home-phone-th")
+    phone.goto(analysis_url)
+    shot(phone, "ita-analysis-published-phone-th")
+    phone.context.close()
     english = log_in(browser, live_server, "working", viewport=PHONE, locale="en-US")
     english.goto(analysis_url)
     english.select_option("select[name=language]", "en")

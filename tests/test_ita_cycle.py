@@ -10,6 +10,7 @@ from django.core.management import call_command
 from approvals.exceptions import NotPermitted, TransitionNotAllowed, ValidationFailed
 from approvals.models import Notification, Role
 from approvals.services import transition_perform
+from audit import chain
 from audit.models import ChainEntry, TransitionLog
 from tests.factories import FiscalYearFactory, MeasureFactory, MembershipFactory, UserFactory
 from workflow.assessment import (
@@ -21,6 +22,7 @@ from workflow.assessment import (
 )
 from workflow.assessment_data import SHIPPED_YEARS, schemes_load
 from workflow.assessment_selectors import (
+    analysis_chart,
     analysis_snapshot,
     indicators_unanswered,
     public_analysis,
@@ -172,6 +174,19 @@ def test_analysis_with_the_nakhon_sawan_figures_goes_through_the_workflow_and_is
     published = public_analysis(organization=world.organization, fiscal_year=year_2565)
     assert published.content["level"] == "AA"
     assert len(published.chart.rows) == 10
+    # and the organization's audit chain still verifies, links written before and after
+    assert chain.verify(world.organization.pk).ok
+
+
+def test_columns_added_later_enter_the_hash_only_when_they_hold_a_value(world):
+    # given a transition of a measure: no analysis, and a measure carried from nowhere
+    measure = world.measure()
+    log = transition_perform(item=measure, action=Action.SUBMIT, actor=world["head"])
+
+    # then the hashed data of the rows is what it was before those columns existed
+    assert "analysis_id" not in chain.record_data(log)
+    assert "carried_from_id" not in chain.record_data(measure.history.latest())
+    assert "carried_from_id" in chain.record_data(measure)  # not chained itself: all columns
 
 
 def test_analysis_is_written_by_the_working_group_and_never_reviewed_by_its_submitter(
@@ -334,3 +349,29 @@ def test_fiscal_year_open_is_for_the_working_group_and_the_next_year_only(world,
     assert len(opened.created) == 1
     assert opened.created[0].history.latest().history_user == world["working_group"]
     assert ItaResult.objects.count() == 0 and Analysis.objects.count() == 0
+
+
+def test_the_chart_sets_this_assessment_against_the_one_before(world, schemes):
+    # given the ITA results of 2564 and 2565, and the analysis of 2565 for the measures of 2566
+    wg = world["working_group"]
+    for year, shift in ((2564, "0"), (2565, "1.50")):
+        scores = {
+            n: str(min(Decimal(s) + Decimal(shift), 100)) for n, s in NAKHON_SAWAN_2564.items()
+        }
+        ita_result_save(
+            organization=world.organization, year=year, score="90", indicator_scores=scores,
+            actor=wg,
+        )  # fmt: skip
+    analysis = analysis_create(
+        organization=world.organization, fiscal_year=FiscalYearFactory(year=2566), actor=wg
+    )
+
+    # when
+    chart = analysis_chart(analysis_snapshot(analysis))
+
+    # then each indicator has a bar for 2565 and a shorter one for 2564, scaled to 100
+    seven = next(row for row in chart.rows if row.number == 7)
+    assert (seven.current.value, seven.previous.value) == ("๘๔.๐๐", "๘๒.๕๐")
+    assert seven.current.width > seven.previous.width
+    assert chart.pass_x == chart.plot_x + round(85 / 100 * chart.plot_width, 1)
+    assert all(row.current and row.previous for row in chart.rows)

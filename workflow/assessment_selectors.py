@@ -162,7 +162,7 @@ class Chart:
     ticks: list[tuple[float, str]]
 
 
-CHART_WIDTH, PLOT_X, PLOT_RIGHT, ROW_HEIGHT, TOP = 360, 8, 40, 46, 28
+CHART_WIDTH, PLOT_X, PLOT_RIGHT, ROW_HEIGHT, TOP = 320, 6, 46, 50, 30
 
 
 def analysis_chart(content: dict) -> Chart:
@@ -187,9 +187,9 @@ def analysis_chart(content: dict) -> Chart:
                 ChartRow(
                     number=row["number"],
                     name=f"{thai.to_thai_digits(row['number'])}. {row['name_th']}",
-                    label_y=top + 11,
-                    current=bar(row["score"], top + 15),
-                    previous=bar(row["previous_score"], top + 29),
+                    label_y=top + 13,
+                    current=bar(row["score"], top + 17),
+                    previous=bar(row["previous_score"], top + 31),
                 )
             )
             index += 1

@@ -52,7 +52,7 @@ def cycle_home(request):
                 "is_working_group": Role.WORKING_GROUP in roles,
                 "results": ita_selectors.ita_results_of(organization=organization),
                 "analyses": [
-                    a
+                    (a, permissions.actions_available(request.user, a))
                     for a in ita_selectors.analyses_of(user=request.user)
                     if a.organization_id == organization.pk
                 ],
