@@ -371,7 +371,7 @@ def test_the_chart_sets_this_assessment_against_the_one_before(world, schemes):
 
     # then each indicator has a bar for 2565 and a shorter one for 2564, scaled to 100
     seven = next(row for row in chart.rows if row.number == 7)
-    assert (seven.current.value, seven.previous.value) == ("๘๔.๐๐", "๘๒.๕๐")
+    assert (seven.current.value, seven.previous.value) == ("84.00", "82.50")
     assert seven.current.width > seven.previous.width
     assert chart.pass_x == chart.plot_x + round(85 / 100 * chart.plot_width, 1)
     assert all(row.current and row.previous for row in chart.rows)

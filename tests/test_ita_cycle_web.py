@@ -218,6 +218,21 @@ def test_api_analysis_round_trip_and_fiscal_year_open(world, cycle):
         403,
         "not_permitted",
     )
+    # and a measure names its indicators through the API, the working group only
+    measure = Measure.objects.filter(fiscal_year__year=2565).order_by("number").last()
+    nine = Indicator.objects.get(scheme__year=2565, number=9)
+    indicators_url = f"/api/v1/ita/measures/{measure.pk}/indicators/"
+    put = wg.put(indicators_url, {"indicator_ids": [nine.pk]}, format="json")
+    assert put.status_code == 200 and put.json() == {"indicator_ids": [nine.pk]}
+    other_year = Indicator.objects.get(scheme__year=2564, number=9)
+    assert_error(
+        wg.put(indicators_url, {"indicator_ids": [other_year.pk]}, format="json"), 400, "invalid"
+    )
+    assert_error(
+        client_for(world["auditor"]).put(indicators_url, {"indicator_ids": []}, format="json"),
+        403,
+        "not_permitted",
+    )
     schemes = client_for(world["auditor"]).get("/api/v1/ita/schemes/").json()
     assert [s["year"] for s in schemes["results"]] == [2564, 2565, 2566, 2567, 2568]
 
@@ -246,6 +261,7 @@ def test_public_page_pdf_and_xlsx_show_the_published_analysis(client, world, cyc
     pdf_text = pdftotext(pdf, tmp_path)
     assert "96.87" in pdf_text or "๙๖.๘๗" in pdf_text
     assert "ปรับปรุงช่องทางการสื่อสาร" in pdf_text
+    assert "เกณฑ์ผ่าน ๘๕" in pdf_text  # the chart's pass-mark line is drawn
     workbook = load_workbook(
         io.BytesIO(client.get(f"/public/{world.organization.slug}/2565/report.xlsx").content)
     )
@@ -275,3 +291,32 @@ def test_reminders_count_down_to_the_oit_window_when_it_closes_first(world):
     assert reminder.title.startswith("อีก ๗ วัน ปิดรับการตอบแบบ OIT")
     # and nothing more on the round's own due date minus 7 days (its deadline was the OIT's)
     assert reminders.due_reminders_send(dt.date(2021, 5, 24)) == 0
+
+
+def test_bad_input_on_the_pages_is_refused_without_a_server_error(client, world, cycle):
+    # given
+    client.force_login(world["working_group"])
+    org = world.organization.pk
+
+    # when / then: no year, a year that is not a number, text with NUL, unknown indicators
+    assert client.get(f"/ita/{org}/open/").status_code == 302
+    assert client.get(f"/ita/{org}/open/?from=abc").status_code == 302
+    assert client.post(f"/ita/{org}/analyses/new/", {"fiscal_year": "abc"}).status_code == 404
+    response = client.post(
+        f"/ita/analyses/{cycle.pk}/edit/",
+        {"summary": "บรรทัดแรก\x00\nบรรทัดที่สอง", "issues_7": "ข้อ\x00ความ"},
+    )
+    assert response.status_code == 302
+    analysis = Analysis.objects.get(pk=cycle.pk)
+    assert analysis.summary == "บรรทัดแรก\nบรรทัดที่สอง"
+    assert analysis.issues.get(indicator__number=7).text == "ข้อความ"
+    assert client.post(f"/ita/{org}/results/2599/", {}).status_code == 404
+    response = client.post(
+        f"/ita/{org}/results/2564/import/",
+        {"file": SimpleUploadedFile("x.csv", b"\xff\xfe\x00garbage")},
+        HTTP_REFERER="/ita/",
+    )
+    assert response.status_code == 302
+    assert (
+        client.post(f"/ita/analyses/{cycle.pk}/transition/", {"action": "fly"}).status_code == 302
+    )

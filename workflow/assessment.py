@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from audit.history import AuditedHistory
@@ -352,3 +354,13 @@ class AnalysisPublication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.analysis} (r{self.revision})"
+
+
+@receiver([post_save, post_delete], sender=OitItem, dispatch_uid="ita_oit_items_cache")
+def oit_items_changed(sender, instance, **kwargs):
+    """The public pages cache a year's OIT items (assessment_selectors.oit_items)."""
+    from django.core.cache import cache
+
+    from workflow.assessment_selectors import oit_items_cache_key
+
+    cache.delete(oit_items_cache_key(instance.scheme.year))

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Q
 
-from workflow import thai
 from workflow.assessment import (
     Analysis,
     AnalysisPublication,
@@ -143,7 +143,8 @@ class Bar:
 @dataclass(frozen=True)
 class ChartRow:
     number: int
-    name: str
+    name_th: str
+    name_en: str
     label_y: float
     current: Bar | None
     previous: Bar | None
@@ -159,14 +160,13 @@ class Chart:
     plot_width: int
     pass_x: float
     rows: list[ChartRow]
-    ticks: list[tuple[float, str]]
 
 
 CHART_WIDTH, PLOT_X, PLOT_RIGHT, ROW_HEIGHT, TOP = 320, 6, 46, 50, 30
 
 
 def analysis_chart(content: dict) -> Chart:
-    """The chart of a published analysis, laid out for a phone-wide view box."""
+    """The chart of an analysis, laid out for a phone-wide view box (scores 0–100)."""
     plot_width = CHART_WIDTH - PLOT_X - PLOT_RIGHT
 
     def x_of(value: Decimal) -> float:
@@ -176,32 +176,28 @@ def analysis_chart(content: dict) -> Chart:
         if value is None:
             return None
         width = x_of(Decimal(value))
-        return Bar(y=y, width=width, value=thai.to_thai_digits(value), label_x=PLOT_X + width + 3)
+        return Bar(y=y, width=width, value=value, label_x=PLOT_X + width + 3)
 
     rows = []
-    index = 0
-    for tool in content["tools"]:
-        for row in tool["rows"]:
-            top = TOP + index * ROW_HEIGHT
-            rows.append(
-                ChartRow(
-                    number=row["number"],
-                    name=f"{thai.to_thai_digits(row['number'])}. {row['name_th']}",
-                    label_y=top + 13,
-                    current=bar(row["score"], top + 17),
-                    previous=bar(row["previous_score"], top + 31),
-                )
+    for index, row in enumerate(r for tool in content["tools"] for r in tool["rows"]):
+        top = TOP + index * ROW_HEIGHT
+        rows.append(
+            ChartRow(
+                number=row["number"],
+                name_th=row["name_th"],
+                name_en=row["name_en"],
+                label_y=top + 13,
+                current=bar(row["score"], top + 17),
+                previous=bar(row["previous_score"], top + 31),
             )
-            index += 1
-    ticks = [(PLOT_X + x_of(Decimal(t)), thai.to_thai_digits(t)) for t in (0, 25, 50, 75, 100)]
+        )
     return Chart(
         width=CHART_WIDTH,
-        height=TOP + index * ROW_HEIGHT + 18,
+        height=TOP + len(rows) * ROW_HEIGHT + 18,
         plot_x=PLOT_X,
         plot_width=plot_width,
         pass_x=PLOT_X + x_of(Decimal(content["pass_mark"])),
         rows=rows,
-        ticks=ticks,
     )
 
 
@@ -241,8 +237,22 @@ def public_analysis(*, organization: Organization, fiscal_year: FiscalYear):
 
 
 def oit_items(*, fiscal_year: FiscalYear) -> list[OitItem]:
-    """The OIT items of the year's assessment under which the report is answered."""
-    return list(OitItem.objects.filter(scheme__year=fiscal_year.year).order_by("code"))
+    """The OIT items of the year's assessment under which the report is answered.
+
+    Cached (the public page reads them on every view; the operator changes them once a
+    year): saving or deleting an item drops the year's entry in this process
+    (workflow.assessment signals); other processes' copies expire within five minutes.
+    """
+    key = oit_items_cache_key(fiscal_year.year)
+    items = cache.get(key)
+    if items is None:
+        items = list(OitItem.objects.filter(scheme__year=fiscal_year.year).order_by("code"))
+        cache.set(key, items, timeout=300)
+    return items
+
+
+def oit_items_cache_key(year: int) -> str:
+    return f"ita:oit-items:{year}"
 
 
 # --- deadlines ----------------------------------------------------------------------------

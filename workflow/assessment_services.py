@@ -63,6 +63,13 @@ def _score(value, errors: dict, field_name: str) -> Decimal | None:
     return number.quantize(Decimal("0.01"))
 
 
+def _text(value) -> str:
+    """Typed text as stored: each line normalised, empty lines dropped, no NUL (which
+    PostgreSQL refuses)."""
+    lines = str(value or "").replace("\x00", "").splitlines()
+    return "\n".join(line for line in map(thai.normalize_text, lines) if line)
+
+
 def scheme_for(year: int) -> AssessmentScheme:
     from approvals.exceptions import ValidationFailed
 
@@ -196,10 +203,10 @@ def analysis_update(
                     % {"number": key}
                 )
                 continue
-            cleaned[number] = thai.normalize_text(str(text or "")).strip()
+            cleaned[number] = _text(text)
         _raise(errors)
         if summary is not None:
-            locked.summary = thai.normalize_text(summary).strip()
+            locked.summary = _text(summary)
         locked.version += 1
         locked._history_user = actor
         locked.save()

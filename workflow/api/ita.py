@@ -22,7 +22,7 @@ from workflow import assessment_selectors, assessment_services
 from workflow.api.serializers import id_field, ids_field, version_field
 from workflow.api.views import IF_MATCH, _valid, _visible_or_400, visible
 from workflow.assessment import Analysis, AssessmentScheme, ItaResult
-from workflow.models import Action, FiscalYear, Organization
+from workflow.models import Action, FiscalYear, Measure, Organization
 
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 403, 404, 409)}
 YEAR = {"min_value": 2500, "max_value": 2700}
@@ -258,6 +258,37 @@ class AnalysisActionsView(APIView):
         return with_etag(Response(data), analysis)
 
 
+class MeasureIndicatorsSerializer(serializers.Serializer):
+    indicator_ids = ids_field(help_text="Indicators of the measure's fiscal year it answers.")
+
+
+class MeasureIndicatorsView(APIView):
+    """The ITA indicators a measure answers; PUT replaces them (drafted measures)."""
+
+    def _measure(self, request, pk):
+        return get_object_or_404(
+            Measure.objects.filter(organization_id__in=visible(request.user)), pk=pk
+        )
+
+    @extend_schema(responses={200: MeasureIndicatorsSerializer, **ERRORS})
+    def get(self, request, pk: int):
+        measure = self._measure(request, pk)
+        return Response({"indicator_ids": sorted(i.pk for i in measure.indicators.all())})
+
+    @extend_schema(
+        request=MeasureIndicatorsSerializer, responses={200: MeasureIndicatorsSerializer, **ERRORS}
+    )
+    def put(self, request, pk: int):
+        data = _valid(MeasureIndicatorsSerializer, request.data)
+        measure = assessment_services.measure_indicators_set(
+            measure=self._measure(request, pk), actor=request.user,
+            indicator_ids=data["indicator_ids"],
+        )  # fmt: skip
+        return with_etag(
+            Response({"indicator_ids": sorted(i.pk for i in measure.indicators.all())}), measure
+        )
+
+
 class FiscalYearOpenSerializer(serializers.Serializer):
     organization = id_field()
     from_year = serializers.IntegerField(**YEAR)
@@ -312,5 +343,10 @@ urlpatterns = [
         name="ita-analysis-transition",
     ),
     path("analyses/<int:pk>/actions/", AnalysisActionsView.as_view(), name="ita-analysis-actions"),
+    path(
+        "measures/<int:pk>/indicators/",
+        MeasureIndicatorsView.as_view(),
+        name="ita-measure-indicators",
+    ),
     *router.urls,
 ]

@@ -4,15 +4,27 @@ analysis of a report's year (for the public page and the PDF)."""
 from django import template
 from django.utils.translation import get_language
 
-from workflow import assessment_selectors
+from workflow import assessment_selectors, thai
 
 register = template.Library()
+
+
+def _english() -> bool:
+    return (get_language() or "th").startswith("en")
+
+
+@register.filter
+def digits(value):
+    """Thai digits on Thai pages, Arabic ones on English pages."""
+    if value is None:
+        return ""
+    return str(value) if _english() else thai.to_thai_digits(value)
 
 
 @register.filter
 def localized(value, field: str):
     """`value.<field>_th`, or `_en` on English pages; works on objects and dicts."""
-    suffix = "en" if (get_language() or "th").startswith("en") else "th"
+    suffix = "en" if _english() else "th"
     key = f"{field}_{suffix}"
     if isinstance(value, dict):
         return value.get(key) or value.get(f"{field}_th", "")

@@ -212,7 +212,8 @@ def result_import(request, organization_pk: int, year: int):
 @handles_workflow_errors
 def analysis_start(request, organization_pk: int):
     organization = _organization(request, organization_pk)
-    fiscal_year = get_object_or_404(FiscalYear, year=request.POST.get("fiscal_year") or 0)
+    year = request.POST.get("fiscal_year", "")
+    fiscal_year = get_object_or_404(FiscalYear, year=int(year) if year.isdigit() else 0)
     analysis = ita.analysis_create(
         organization=organization, fiscal_year=fiscal_year, actor=request.user
     )
