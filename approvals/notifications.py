@@ -5,7 +5,8 @@ submit → working group; withdraw → working group (what they were told about 
 review → chief executive and deputies with a delegation in force;
 return → the submitter; approve → publishers and the submitter;
 publish → everyone who acted on the item before, and its submitter;
-revise → the heads of the item's divisions (they draft the new revision).
+revise → the heads of the item's divisions (they draft the new revision); for an ITA result
+analysis, which has no division, the working group.
 """
 
 from __future__ import annotations
@@ -31,7 +32,15 @@ from approvals.models import (
 from audit.models import TransitionLog
 from config.statements import Statement, insert, next_id, quote
 from workflow import thai, wording
-from workflow.models import Action, Measure, ReportingRound, ResultReport
+from workflow.models import (
+    Action,
+    Analysis,
+    AssessmentScheme,
+    ItaResult,
+    Measure,
+    ReportingRound,
+    ResultReport,
+)
 
 ACTION_TITLES = {
     Action.SUBMIT: ("ส่งมาให้คณะทำงานพิจารณา", "Submitted for review"),
@@ -64,8 +73,14 @@ def contacts(people: Q, *, exclude: int | None = None) -> dict[int, Contact]:
 
 def item_path(item: Measure | ResultReport) -> str:
     """A stable link to the item: `approvals:item` sends on to its page when clicked."""
-    kind = "result-report" if isinstance(item, ResultReport) else "measure"
+    kind = item_kind(item)
     return reverse("approvals:item", args=[kind, item.pk])
+
+
+def item_kind(item) -> str:
+    if isinstance(item, Analysis):
+        return "analysis"
+    return "result-report" if isinstance(item, ResultReport) else "measure"
 
 
 def item_page(kind: str, pk: int) -> str:
@@ -73,6 +88,7 @@ def item_page(kind: str, pk: int) -> str:
     names = {
         "measure": ["workflow:measure-detail", "admin:workflow_measure_change"],
         "result-report": ["workflow:result-report-detail", "admin:workflow_resultreport_change"],
+        "analysis": ["ita:analysis", "admin:workflow_analysis_change"],
     }[kind]
     for name in names:
         try:
@@ -82,11 +98,19 @@ def item_page(kind: str, pk: int) -> str:
     return reverse("approvals:inbox")
 
 
-def item_label(item: Measure | ResultReport) -> str:
+def item_label(item: Measure | ResultReport | Analysis) -> str:
+    if isinstance(item, Analysis):
+        return analysis_label(item.result.scheme.year)
     if isinstance(item, ResultReport):
         measure = item.measure
         return _label(measure.number, measure.title, item.reporting_round.name)
     return _label(item.number, item.title)
+
+
+def analysis_label(year: int, *, english: bool = False) -> str:
+    if english:
+        return f"Analysis of the ITA result, fiscal year {year}"
+    return f"การวิเคราะห์ผลการประเมิน ITA ปีงบประมาณ พ.ศ. {thai.to_thai_digits(year)}"
 
 
 def _label(number: int, title: str, round_name: str = "", *, english: bool = False) -> str:
@@ -259,6 +283,15 @@ def preference_update(*, user, email_mode: EmailMode | str) -> NotificationPrefe
 
 def _item_context(model) -> str:
     """The item's organization, measure, submitter and label parts, as the CTE `it`."""
+    if model is Analysis:  # number: the year assessed, for the label
+        return (
+            "SELECT i.organization_id AS org, NULL AS measure, i.submitted_by_id AS submitter,"
+            " s.year AS number, '' AS title, '' AS round"
+            f" FROM {quote(Analysis._meta.db_table)} i"
+            f" INNER JOIN {quote(ItaResult._meta.db_table)} r ON r.id = i.result_id"
+            f" INNER JOIN {quote(AssessmentScheme._meta.db_table)} s ON s.id = r.scheme_id"
+            " WHERE i.id = %(item)s"
+        )
     if model is ResultReport:
         return (
             "SELECT ms.organization_id AS org, ms.id AS measure, i.submitted_by_id AS submitter,"
@@ -302,7 +335,9 @@ def _people_sql(model, action: Action) -> str:
         return f"{with_role(Role.PUBLISHER)} UNION {submitter}"
     if action == Action.PUBLISH:
         same_item = (
-            "l.result_report_id = %(item)s"
+            "l.analysis_id = %(item)s"
+            if model is Analysis
+            else "l.result_report_id = %(item)s"
             if model is ResultReport
             else "l.measure_id = %(item)s AND l.result_report_id IS NULL"
         )
@@ -310,6 +345,8 @@ def _people_sql(model, action: Action) -> str:
             f"SELECT l.actor_id FROM {quote(TransitionLog._meta.db_table)} l"
             f" WHERE {same_item} AND l.actor_id IS NOT NULL UNION {submitter}"
         )
+    if model is Analysis:  # revise: the working group drafts the new revision
+        return with_role(Role.WORKING_GROUP)
     return (
         f"SELECT m.user_id FROM {membership} m"
         f" INNER JOIN {quote(Membership.divisions.through._meta.db_table)} md"
@@ -366,9 +403,13 @@ def transition_notifications(
     url = item_path(item)
     now = log.created_at
     notifications, messages = [], []
+    is_analysis = isinstance(item, Analysis)
     for user_id, email, mode, number, measure_title, round_name, note_id, message_id in recipients:
-        label = _label(number, measure_title, round_name)
-        label_en = _label(number, measure_title, round_name, english=True)
+        if is_analysis:
+            label, label_en = analysis_label(number), analysis_label(number, english=True)
+        else:
+            label = _label(number, measure_title, round_name)
+            label_en = _label(number, measure_title, round_name, english=True)
         draft = Draft(
             user_id=user_id,
             organization_id=log.organization_id,

@@ -15,15 +15,15 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Exists, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
 from approvals.exceptions import NotEditable, NotPermitted
 from approvals.models import Delegation, Membership, Role
-from workflow.models import Action, Measure, ResultReport, State
+from workflow.models import Action, Analysis, Measure, ResultReport, State
 
 # What an edit touches: a measure's own fields and methods, or one part of a result report.
-EDIT_PARTS = ("measure", "items", "evidence", "recommendations", "spacing")
+EDIT_PARTS = ("measure", "items", "evidence", "recommendations", "spacing", "analysis")
 
 # In which state each part may be edited, and in which roles.
 _EDITABLE = {
@@ -34,6 +34,7 @@ _EDITABLE = {
     # Re-spacing a drafted text (the PDF's line-wrap spaces) changes no word: the working
     # group may do it on any imported item, a division head on their own.
     "spacing": (State.DRAFTED, (Role.WORKING_GROUP, Role.DIVISION_HEAD)),
+    "analysis": (State.DRAFTED, (Role.WORKING_GROUP,)),
 }
 
 
@@ -92,18 +93,21 @@ def facts_annotations(user, *, organization_ref: str, measure_ref: str, at=None)
     org = OuterRef(organization_ref)
     mine = Membership.objects.filter(user_id=user.pk, organization_id=org, is_active=True)
     annotations = {f"{_PREFIX}{role.value}": Exists(mine.filter(role=role.value)) for role in Role}
-    item_divisions = Measure.divisions.through.objects.filter(
-        measure_id=OuterRef(OuterRef(measure_ref))
-    ).values("division_id")
-    annotations[f"{_PREFIX}heads"] = Exists(
-        Membership.divisions.through.objects.filter(
-            membership__user_id=user.pk,
-            membership__organization_id=org,
-            membership__role=Role.DIVISION_HEAD,
-            membership__is_active=True,
-            division_id__in=item_divisions,
+    if measure_ref is None:  # an analysis belongs to no division
+        annotations[f"{_PREFIX}heads"] = Value(False, output_field=BooleanField())
+    else:
+        item_divisions = Measure.divisions.through.objects.filter(
+            measure_id=OuterRef(OuterRef(measure_ref))
+        ).values("division_id")
+        annotations[f"{_PREFIX}heads"] = Exists(
+            Membership.divisions.through.objects.filter(
+                membership__user_id=user.pk,
+                membership__organization_id=org,
+                membership__role=Role.DIVISION_HEAD,
+                membership__is_active=True,
+                division_id__in=item_divisions,
+            )
         )
-    )
     delegator_is_chief = Membership.objects.filter(
         user_id=OuterRef("delegator_id"),
         organization_id=OuterRef("organization_id"),
@@ -132,6 +136,8 @@ def facts_from(row) -> Facts:
 
 
 def item_refs(model) -> dict:
+    if model is Analysis:
+        return {"organization_ref": "organization_id", "measure_ref": None}
     if model is ResultReport:
         return {"organization_ref": "measure__organization_id", "measure_ref": "measure_id"}
     return {"organization_ref": "organization_id", "measure_ref": "pk"}
@@ -228,6 +234,11 @@ def transition_authority(
     facts = facts if facts is not None else facts_for(user, item)
     is_report = isinstance(item, ResultReport)
     submitted_by_user = item.submitted_by_id is not None and item.submitted_by_id == user.pk
+    if isinstance(item, Analysis) and action in (Action.SUBMIT, Action.WITHDRAW, Action.REVISE):
+        # the working group drafts the analysis, submits it and opens its revisions
+        if action == Action.WITHDRAW and not submitted_by_user:
+            return None
+        return Authority(Role.WORKING_GROUP) if facts.has(Role.WORKING_GROUP) else None
     if action == Action.SUBMIT:
         return Authority(Role.DIVISION_HEAD) if facts.heads_division else None
     if action == Action.WITHDRAW:
@@ -285,7 +296,8 @@ def authorize_edit(
     """
     if part not in EDIT_PARTS:
         raise ValueError(f"unknown part {part!r}")
-    if part != "spacing" and isinstance(item, Measure) != (part == "measure"):
+    owner = {"measure": Measure, "analysis": Analysis}.get(part, ResultReport)
+    if part != "spacing" and not isinstance(item, owner):
         raise ValueError(f"part {part!r} does not belong to {type(item).__name__}")
     facts = facts if facts is not None else facts_for(user, item)
     state, roles = _EDITABLE[part]
@@ -423,6 +435,8 @@ def _lock_sql(model, vendor: str) -> str:
         f" WHERE m.user_id = %(user)s AND m.organization_id = {org} AND m.is_active"
         f" AND m.role = %(role_division_head)s AND d.measure_id = {measure}) AS {_PREFIX}heads"
     )
+    if model is Analysis:  # no division: nobody heads it (same parameters, always false)
+        heads = f"(CAST(%(role_division_head)s AS TEXT) IS NULL) AS {_PREFIX}heads"
     delegation_sql = (
         f"(SELECT g.id FROM {delegation} g WHERE g.deputy_id = %(user)s"
         f" AND g.organization_id = {org} AND g.starts_at <= %(now)s AND g.ends_at > %(now)s"

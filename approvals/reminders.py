@@ -26,6 +26,7 @@ from approvals.models import (
 )
 from approvals.notifications import Draft, item_label, item_path, notifications_write
 from workflow import thai
+from workflow.assessment_selectors import rounds_with_deadlines
 from workflow.models import Measure, ReportingRound, ResultReport, State
 
 OVERDUE_LOOKBACK_DAYS = 365
@@ -88,13 +89,23 @@ def _measure_lines(measures: list[Measure]) -> str:
 def due_reminders_send(today: dt.date) -> int:
     """Division heads: results for a round not submitted N days before it is due."""
     days_before = sorted(set(settings.REMINDER_DAYS_BEFORE))
-    rounds = ReportingRound.objects.filter(
-        due_on__in=[today + dt.timedelta(days=d) for d in days_before]
-    )
+    rounds = rounds_with_deadlines([today + dt.timedelta(days=d) for d in days_before])
     drafts = []
-    for reporting_round in rounds:
-        days = (reporting_round.due_on - today).days
-        due = thai.format_date(reporting_round.due_on)
+    for reporting_round, deadline in rounds:
+        days = (deadline.day - today).days
+        due = thai.format_date(deadline.day)
+        if deadline.oit_window:  # the NACC's OIT answering closes before the round is due
+            title = f"ปิดรับการตอบแบบ OIT ของ ป.ป.ช. ({due}) ก่อนกำหนดส่ง{reporting_round.name}"
+            title_en = (
+                f"The NACC's OIT answering closes in {days} days ({deadline.day:%d %b %Y}),"
+                f" before {reporting_round.name} is due"
+            )
+        else:
+            title = f"ครบกำหนดส่งผลการดำเนินการ {reporting_round.name} ({due})"
+            title_en = (
+                f"Results for {reporting_round.name} are due in {days} days"
+                f" ({deadline.day:%d %b %Y})"
+            )
         for user_id, measures in missing_reports(reporting_round).items():
             drafts.append(
                 Draft(
@@ -103,15 +114,10 @@ def due_reminders_send(today: dt.date) -> int:
                     kind=NotificationKind.REMINDER,
                     action="due",
                     title=(
-                        f"อีก {thai.to_thai_digits(days)} วัน ครบกำหนดส่งผลการดำเนินการ "
-                        f"{reporting_round.name} ({due}): ยังไม่ส่ง "
-                        f"{thai.to_thai_digits(len(measures))} มาตรการ"
+                        f"อีก {thai.to_thai_digits(days)} วัน {title}: ยังไม่ส่งผล"
+                        f" {thai.to_thai_digits(len(measures))} มาตรการ"
                     ),
-                    title_en=(
-                        f"Results for {reporting_round.name} are due in {days} days "
-                        f"({reporting_round.due_on:%d %b %Y}): "
-                        f"{len(measures)} measure(s) not submitted"
-                    ),
+                    title_en=f"{title_en}: {len(measures)} measure(s) not submitted",
                     body=_measure_lines(measures),
                     dedupe_key=f"reminder:due:{reporting_round.pk}:{user_id}:{today}",
                 )

@@ -33,7 +33,16 @@ from audit import recording
 from audit.models import TransitionLog
 from config import metrics, statements
 from workflow import thai
-from workflow.models import Action, Division, Measure, Organization, Publication, ResultReport
+from workflow.assessment_services import analysis_publication_create
+from workflow.models import (
+    Action,
+    Analysis,
+    Division,
+    Measure,
+    Organization,
+    Publication,
+    ResultReport,
+)
 from workflow.services import publication_create
 from workflow.text import text_problem
 
@@ -59,7 +68,7 @@ def _retrying_on_sqlite_lock(function):
 
 def transition_perform(
     *,
-    item: Measure | ResultReport,
+    item: Measure | ResultReport | Analysis,
     action: Action | str,
     actor,
     comment: str = "",
@@ -122,12 +131,13 @@ def transition_perform(
             locked.version += 1
             locked.updated_at = now
 
-            is_report = model is ResultReport
+            is_report, is_analysis = model is ResultReport, model is Analysis
             log = TransitionLog(
                 id=prefetch_rows[0][2],
                 organization_id=locked._org_id,
-                measure_id=locked.measure_id if is_report else locked.pk,
+                measure_id=None if is_analysis else locked.measure_id if is_report else locked.pk,
                 result_report_id=locked.pk if is_report else None,
+                analysis_id=locked.pk if is_analysis else None,
                 action=action.value,
                 source_state=source_state,
                 target_state=locked.state,
@@ -162,7 +172,9 @@ def transition_perform(
             )
             if message_ids:
                 notifications.outbox_dispatch_on_commit(message_ids)
-            if action == Action.PUBLISH:
+            if action == Action.PUBLISH and is_analysis:
+                analysis_publication_create(analysis=locked, published_by=actor)
+            elif action == Action.PUBLISH:
                 publication_create(item=locked, published_by=actor)
             return log
 

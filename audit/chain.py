@@ -72,11 +72,24 @@ def _canonical_value(field: models.Field, value):
     return value
 
 
+# Columns added to a chained table after rows were chained: hashed only when they hold a
+# value (neither None nor ""), so that the links written before the column existed still verify.
+LATE_COLUMNS = {
+    "audit.transitionlog": {"analysis_id"},
+    "workflow.historicalmeasure": {"carried_from_id", "reviewed_by_id"},
+    "workflow.historicalresultreport": {"reviewed_by_id"},
+    "workflow.historicalorganization": {"chief_executive_title"},
+    "approvals.historicaldelegation": {"deputy_position"},
+}
+
+
 def record_data(record: models.Model) -> dict:
     """Every stored column of a record, as JSON-safe values that survive a database round trip."""
+    late = LATE_COLUMNS.get(record._meta.label_lower, ())
     return {
         f.attname: _canonical_value(f, getattr(record, f.attname))
         for f in record._meta.concrete_fields
+        if not (f.attname in late and getattr(record, f.attname) in (None, ""))
     }
 
 

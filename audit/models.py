@@ -21,12 +21,16 @@ class TransitionLog(models.Model):
         verbose_name=_("organization"),
     )  # fmt: skip
     measure = models.ForeignKey(
-        "workflow.Measure", on_delete=models.PROTECT, related_name="transition_logs",
-        verbose_name=_("measure"),
+        "workflow.Measure", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="transition_logs", verbose_name=_("measure"),
     )  # fmt: skip
     result_report = models.ForeignKey(
         "workflow.ResultReport", on_delete=models.PROTECT, null=True, blank=True,
         related_name="transition_logs", verbose_name=_("result report"),
+    )  # fmt: skip
+    analysis = models.ForeignKey(
+        "workflow.Analysis", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="transition_logs", verbose_name=_("ITA result analysis"),
     )  # fmt: skip
     action = models.CharField(_("action"), max_length=20)
     source_state = models.CharField(_("from state"), max_length=20)
@@ -61,6 +65,8 @@ class TransitionLog(models.Model):
 
     @property
     def item(self):
+        if self.analysis_id:
+            return self.analysis
         return self.result_report if self.result_report_id else self.measure
 
 

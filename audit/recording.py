@@ -26,6 +26,8 @@ CHILD_PARENT = {
     "workflow.resultitem": "report",
     "workflow.recommendation": "report",
     "workflow.evidence": "report",
+    "workflow.analysisissue": "analysis",
+    "workflow.indicatorscore": "result",
 }
 
 
@@ -84,6 +86,12 @@ def measure_divisions_changed(sender, instance, action, reverse, pk_set, **kwarg
             version_refresh(measure)
 
 
+@receiver(m2m_changed, sender=Measure.indicators.through, dispatch_uid="audit_measure_indicators")
+def measure_indicators_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """The indicators a measure addresses belong to its version too."""
+    measure_divisions_changed(sender, instance, action, reverse, pk_set, **kwargs)
+
+
 def subject_of(instance) -> tuple[int | None, int | None, int | None]:
     """(organization id, measure id, result report id) a tracked record belongs to."""
     label = instance._meta.label_lower
@@ -95,6 +103,10 @@ def subject_of(instance) -> tuple[int | None, int | None, int | None]:
         return instance.measure.organization_id, instance.measure_id, None
     if label == "workflow.resultreport":
         return instance.measure.organization_id, instance.measure_id, instance.pk
+    if label == "workflow.analysisissue":
+        return instance.analysis.organization_id, None, None
+    if label == "workflow.indicatorscore":
+        return instance.result.organization_id, None, None
     if label in {"workflow.resultitem", "workflow.recommendation", "workflow.evidence"}:
         report = instance.report
         return report.measure.organization_id, report.measure_id, report.pk
@@ -122,7 +134,16 @@ def children_snapshot(instance) -> dict:
         ]
 
     if label == "workflow.measure":
-        return {"methods": lines(instance.methods), "divisions": divisions(instance.divisions)}
+        return {
+            "methods": lines(instance.methods),
+            "divisions": divisions(instance.divisions),
+            "indicators": [
+                {"id": pk, "year": year, "number": number}
+                for pk, year, number in instance.indicators.order_by(
+                    "scheme__year", "number"
+                ).values_list("pk", "scheme__year", "number")
+            ],
+        }
     if label == "workflow.resultreport":
         return {
             "items": lines(instance.items),
@@ -136,6 +157,24 @@ def children_snapshot(instance) -> dict:
         }
     if label == "approvals.membership":
         return {"divisions": divisions(instance.divisions)}
+    if label == "workflow.analysis":
+        return {
+            "issues": [
+                {"id": pk, "indicator": number, "text": text}
+                for pk, number, text in instance.issues.order_by("indicator__number").values_list(
+                    "pk", "indicator__number", "text"
+                )
+            ]
+        }
+    if label == "workflow.itaresult":
+        return {
+            "scores": [
+                {"id": pk, "indicator": number, "score": str(score)}
+                for pk, number, score in instance.scores.order_by("indicator__number").values_list(
+                    "pk", "indicator__number", "score"
+                )
+            ]
+        }
     return {}
 
 
@@ -216,8 +255,14 @@ def _transition_entry(log: TransitionLog) -> ChainEntry:
         system_actor=log.system_actor,
         action=log.action,
         reason=log.action + (f": {log.comment}" if log.comment else ""),
-        subject_model="workflow.resultreport" if log.result_report_id else "workflow.measure",
-        subject_pk=log.result_report_id or log.measure_id,
+        subject_model=(
+            "workflow.analysis"
+            if log.analysis_id
+            else "workflow.resultreport"
+            if log.result_report_id
+            else "workflow.measure"
+        ),
+        subject_pk=log.analysis_id or log.result_report_id or log.measure_id,
         measure_id=log.measure_id,
         result_report_id=log.result_report_id,
     )

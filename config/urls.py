@@ -27,6 +27,7 @@ urlpatterns = [
         ),
         name="api-redoc",
     ),
+    path("api/v1/ita/", include("workflow.api.ita")),
     path("api/v1/", include("workflow.api.urls")),
     path("api/v1/", include("approvals.api")),
     path("api/v1/inbox/", include("approvals.notifications_urls")),
@@ -35,6 +36,7 @@ urlpatterns = [
     path("", include("audit.urls", namespace="audit")),
     path("accounts/", include("approvals.account_urls")),
     path("public/", include("workflow.urls_public")),
+    path("ita/", include("workflow.urls_ita")),
     path("", include("workflow.urls")),
 ]
 

@@ -242,3 +242,6 @@ class PublicationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from workflow import admin_assessment  # noqa: E402, F401  the ITA cycle's admin

@@ -8,6 +8,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from workflow.assessment_exports import analysis_sheet_add
 from workflow.selectors import PublicReport
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -58,6 +59,16 @@ def xlsx_row_append(sheet, values) -> None:
                 cell.quotePrefix = True
 
 
+def sheet_wrap(sheet, widths) -> None:
+    """Wrap every cell at its top, and give the columns their widths."""
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for row in sheet.iter_rows():
+        for cell in row:
+            cell.alignment = wrap
+    for index, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+
+
 def report_csv(report: PublicReport) -> bytes:
     """UTF-8 with a byte order mark, so that Excel opens the Thai text correctly."""
     buffer = io.StringIO()
@@ -76,13 +87,9 @@ def report_xlsx(report: PublicReport) -> bytes:
         cell.font = Font(bold=True)
     for row in report.table():
         xlsx_row_append(sheet, row)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for row in sheet.iter_rows():
-        for cell in row:
-            cell.alignment = wrap
-    for index, width in enumerate(COLUMN_WIDTHS):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    sheet_wrap(sheet, COLUMN_WIDTHS)
     sheet.freeze_panes = "A2"
+    analysis_sheet_add(workbook, report)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

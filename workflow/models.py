@@ -274,6 +274,14 @@ class Measure(WorkflowItem):
     divisions = models.ManyToManyField(
         Division, related_name="measures", verbose_name=_("responsible divisions")
     )
+    indicators = models.ManyToManyField(
+        "workflow.Indicator", related_name="measures", blank=True,
+        verbose_name=_("ITA indicators addressed"),
+    )  # fmt: skip
+    carried_from = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="carried_to",
+        verbose_name=_("carried over from"),
+    )  # fmt: skip
     period_start = models.DateField(_("period starts"), help_text=_("First day of the month."))
     period_end = models.DateField(_("period ends"), help_text=_("First day of the month."))
     history = AuditedHistory(children=True)  # divisions: in the children snapshot
@@ -577,3 +585,7 @@ class SpacingProposal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure.number} {self.part} {self.position}"
+
+
+# The yearly ITA cycle (schemes, results, analyses): its own module, models of this app.
+from workflow.assessment import *  # noqa: E402, F403

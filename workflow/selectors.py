@@ -585,6 +585,8 @@ def item_timeline(item) -> list[TimelineEntry]:
 
     if isinstance(item, Measure):
         logs = TransitionLog.objects.filter(measure=item, result_report__isnull=True)
+    elif item._meta.model_name == "analysis":
+        logs = TransitionLog.objects.filter(analysis_id=item.pk)
     else:
         logs = TransitionLog.objects.filter(result_report=item)
     entries = [

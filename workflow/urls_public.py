@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from workflow.views import public
+from workflow.views import public, public_ita
 
 app_name = "public"
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("<slug:slug>/<int:year>/report.pdf", public.report_pdf, name="report-pdf"),
     path("<slug:slug>/<int:year>/report.xlsx", public.report_xlsx_download, name="report-xlsx"),
     path("<slug:slug>/<int:year>/report.csv", public.report_csv_download, name="report-csv"),
+    path("<slug:slug>/<int:year>/oit/<str:code>/", public_ita.oit_item, name="oit-item"),
 ]

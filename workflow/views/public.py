@@ -73,8 +73,13 @@ def report_pdf(request, slug: str, year: int):
 
     report = selectors.public_report_document(organization_slug=slug, year=year)
     # A publication only ever adds rows, so the newest one's id names the report's content.
+    from workflow.assessment_selectors import public_analysis
+
+    analysis = public_analysis(organization=report.organization, fiscal_year=report.fiscal_year)
+    analysis_id = analysis.publication.pk if analysis else 0
     key = (
-        f"public-pdf:{report.organization.pk}:{year}:{report.last_publication_id}:{get_language()}"
+        f"public-pdf:{report.organization.pk}:{year}:{report.last_publication_id}:{analysis_id}"
+        f":{get_language()}"
     )
     content = cache.get(key)
     if content is None:

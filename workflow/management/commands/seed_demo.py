@@ -18,6 +18,9 @@ SEED_REPORT = (
 DIVISIONS = ["สำนักปลัด", "กองคลัง", "กองช่าง", "กองการศึกษา ศาสนาและวัฒนธรรม"]
 DEMO_PASSWORD = "itaflow-2564"
 
+# The ITA 2564 indicators each seed measure addresses (by measure number).
+SEED_INDICATORS = {1: [7, 9], 2: [6, 8], 3: [6, 8], 4: [1, 8], 5: [5, 10], 6: [5, 10], 7: [5, 10]}
+
 # username, first name, role, divisions headed
 PEOPLE = [
     ("palad", "หัวหน้าสำนักปลัด", Role.DIVISION_HEAD, ["สำนักปลัด"]),
@@ -88,6 +91,7 @@ class Command(BaseCommand):
                 actor=User.objects.get(username="working"),
                 source_name=SEED_REPORT.name,
             )
+            indicators_link(org, year, User.objects.get(username="working"))
         self.stdout.write(self.style.SUCCESS(f"Imported {result}"))
         # the auditor's page opens on a checked chain, not on "never verified"
         from audit.chain import verification_record
@@ -106,4 +110,21 @@ class Command(BaseCommand):
         self.stdout.write(
             "\nThe Django admin (/admin/) is for the platform operator only: create one with"
             " `manage.py createsuperuser`."
+        )
+
+
+def indicators_link(org, year, actor) -> None:
+    """Name the indicators the seed measures address, as the working group would."""
+    from workflow.assessment import Indicator
+    from workflow.assessment_data import schemes_load
+    from workflow.assessment_services import measure_indicators_set
+
+    schemes_load()  # after a flush the shipped schemes are gone; a migrated database has them
+    indicators = {i.number: i for i in Indicator.objects.filter(scheme__year=year.year)}
+    for measure in org.measures.filter(fiscal_year=year):
+        numbers = SEED_INDICATORS.get(measure.number, [])
+        measure_indicators_set(
+            measure=measure,
+            actor=actor,
+            indicator_ids=[indicators[n].pk for n in numbers if n in indicators],
         )
