@@ -255,13 +255,15 @@ class Verification:
     problem: str = ""
 
 
-def _chain_entries(organization_id: int | None):
+def _chain_entries(organization_id: int | None, *, up_to: int | None = None):
     qs = ChainEntry.objects.all()
     qs = (
         qs.filter(organization_id=organization_id)
         if organization_id
         else qs.filter(organization__isnull=True)
     )
+    if up_to is not None:
+        qs = qs.filter(seq__lte=up_to)
     last = 0
     while True:
         batch = list(qs.filter(seq__gt=last).order_by("seq")[:BATCH])
@@ -310,14 +312,18 @@ def _unchained_row(organization_id: int | None) -> tuple[str, int] | None:
     return None
 
 
-def verify(organization_id: int | None) -> Verification:
-    """Recompute the chain from the current database content; stop at the first broken link."""
+def verify(organization_id: int | None, *, up_to: int | None = None) -> Verification:
+    """Recompute the chain from the current database content; stop at the first broken link.
+
+    `up_to` checks only the links up to that sequence number (e.g. the chain as a
+    publication recorded it); the links after it are not read.
+    """
     prev, expected, checked = GENESIS_HASH, 1, 0
 
     def broken(seq, problem):
         return Verification(False, checked, expected - 1, prev, seq, problem)
 
-    for batch in _chain_entries(organization_id):
+    for batch in _chain_entries(organization_id, up_to=up_to):
         records = _records_for(batch)
         for entry in batch:
             if entry.seq != expected:
@@ -347,6 +353,10 @@ def verify(organization_id: int | None) -> Verification:
             prev = entry.hash
             expected += 1
             checked += 1
+    if up_to is not None:
+        if expected - 1 != up_to:
+            return broken(expected, f"link #{expected} is missing: an entry was deleted")
+        return Verification(True, checked, expected - 1, prev)
     head = ChainHead.objects.filter(key=chain_key(organization_id)).first()
     if head is not None and (head.seq, head.hash) != (expected - 1, prev):
         return broken(

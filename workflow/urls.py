@@ -23,4 +23,7 @@ urlpatterns = [
     path("reports/<int:pk>/evidence/", staff.evidence_add, name="evidence-add"),
     path("items/<str:kind>/<int:pk>/transition/", staff.transition, name="transition"),
     path("evidence/<int:pk>/", staff.evidence_download, name="evidence"),
+    path(
+        "introductions/<slug:slug>/<int:year>/", staff.introduction_edit, name="introduction-edit"
+    ),
 ]

@@ -14,4 +14,16 @@ urlpatterns = [
     path("<slug:slug>/<int:year>/report.pdf", public.report_pdf, name="report-pdf"),
     path("<slug:slug>/<int:year>/report.xlsx", public.report_xlsx_download, name="report-xlsx"),
     path("<slug:slug>/<int:year>/report.csv", public.report_csv_download, name="report-csv"),
+    path("<slug:slug>/<int:year>/verify/", public.report_verify, name="report-verify"),
+    # each published state's files stay retrievable (the as-of report)
+    path(
+        "<slug:slug>/<int:year>/<int:publication_id>/report.pdf",
+        public.report_pdf,
+        name="report-pdf-of",
+    ),
+    path(
+        "<slug:slug>/<int:year>/<int:publication_id>/report.xlsx",
+        public.report_xlsx_download,
+        name="report-xlsx-of",
+    ),
 ]

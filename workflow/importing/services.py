@@ -100,6 +100,8 @@ def report_import(
             measures.append(measure)
             if result_report:
                 reports.append(result_report)
+        if report.introduction:
+            _introduction_write(report.introduction, organization, fiscal_year, actor, reason)
     return ImportResult(
         report=report,
         measures=measures,
@@ -107,6 +109,20 @@ def report_import(
         reporting_round=round_,
         created_divisions=matcher.created,
     )
+
+
+def _introduction_write(text, organization, fiscal_year, actor, reason) -> None:
+    """The file's opening paragraph becomes the year's, unless the year has one already."""
+    from workflow.models import ReportIntroduction
+
+    if ReportIntroduction.objects.filter(
+        organization=organization, fiscal_year=fiscal_year
+    ).exists():
+        return
+    introduction = ReportIntroduction(
+        organization=organization, fiscal_year=fiscal_year, text=text, updated_by=actor
+    )
+    _stamped(introduction, actor, reason).save()
 
 
 def _measure_write(parsed, organization, fiscal_year, round_, divisions, actor, reason):

@@ -15,3 +15,11 @@ def state_label(value):
 @register.filter
 def action_label(value):
     return Action(value).label if value in Action.values else value
+
+
+@register.filter
+def verification_code(chain_head):
+    """`3F2A-91C0-7B4D`: the short, grouped form of a chain head."""
+    from workflow.selectors import verification_code as code
+
+    return code(chain_head or "")

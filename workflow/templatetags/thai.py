@@ -1,5 +1,7 @@
 """Template filters for Thai documents: `{{ value|thai_digits }}`, `{{ d|be_date }}` …"""
 
+import datetime as dt
+
 from django import template
 
 from workflow import thai
@@ -43,3 +45,20 @@ def thai_month(value):
 @register.simple_tag
 def thai_period(start, end):
     return thai.format_period(start, end)
+
+
+@register.filter
+def page_date(value):
+    """A day as the page's language writes it: `๑๕ ตุลาคม ๒๕๖๔` in Thai, `15 October 2021`
+    in English (local time)."""
+    if not value:
+        return ""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+    from django.utils.translation import get_language
+
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    if (get_language() or "th").startswith("th"):
+        return thai.format_date(value)
+    return date_format(value, "j F Y")
