@@ -9,8 +9,11 @@ process renders a given file while the others wait for it and then read it.
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import threading
 from collections import defaultdict
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -67,7 +70,77 @@ def _stored(publication: Publication, kind: str) -> ReportFile:
     name = f"{publication.organization_id}/{year}/{slug}-{year}-p{publication.pk}.{kind}"
     report_file.file.save(name, ContentFile(content), save=False)
     report_file.save()
+    transaction.on_commit(lambda: _current_link(report_file))
     return report_file
+
+
+# --- the current files, served like static files ------------------------------------------
+# The newest publication's files are also linked under reports/current/<org>/<year>.<kind>,
+# which the middleware below serves without a database query (as WhiteNoise serves static
+# files). A publication removes its year's links when it commits; the links come back when
+# its own files are stored. Only with the file-system storage (MEDIA_ROOT).
+
+
+def current_path(slug: str, year: int, kind: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / "reports" / "current" / slug / f"{year}.{kind}"
+
+
+def current_links_drop(*, organization_slug: str, year: int) -> None:
+    """The report changed: its links must not serve the previous state any more."""
+    for kind in ReportFile.Kind.values:
+        current_path(organization_slug, year, kind).unlink(missing_ok=True)
+
+
+def _current_link(report_file: ReportFile) -> None:
+    """Point the year's link at this file if its publication is still the newest."""
+    if not hasattr(report_file.file.storage, "path"):
+        return
+    publication = report_file.publication
+    slug, year = publication.organization.slug, publication.fiscal_year.year
+    newest = selectors.newest_publication(organization_slug=slug, year=year)
+    if newest.pk != publication.pk:
+        return
+    link = current_path(slug, year, report_file.kind)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    temporary = link.with_name(f".{link.name}.{os.getpid()}.{threading.get_ident()}")
+    temporary.unlink(missing_ok=True)
+    os.link(report_file.file.path, temporary)
+    os.replace(temporary, link)  # atomic: a reader sees the old file or the new one
+
+
+_CURRENT_URL = re.compile(
+    r"^/public/(?P<slug>[-a-zA-Z0-9_]+)/(?P<year>[0-9]{4})/report\.(?P<kind>pdf|xlsx)$"
+)
+
+
+class CurrentReportFiles:
+    """Serve the newest stored PDF/XLSX of a report before the rest of the stack runs.
+
+    Placed right after WhiteNoise; anything it does not find goes on to the view, which
+    reads the database, makes the file if needed, and links it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        match = _CURRENT_URL.match(request.path_info)
+        if match and request.method in ("GET", "HEAD"):
+            slug, year, kind = match["slug"], int(match["year"]), match["kind"]
+            try:
+                handle = current_path(slug, year, kind).open("rb")
+            except OSError:
+                return self.get_response(request)
+            from django.http import FileResponse
+
+            response = FileResponse(
+                handle, as_attachment=True, filename=f"{slug}-{year}-ita-measures.{kind}",
+                content_type=CONTENT_TYPES[kind],
+            )  # fmt: skip
+            response["X-Content-Type-Options"] = "nosniff"
+            response["Cache-Control"] = "public, max-age=60"
+            return response
+        return self.get_response(request)
 
 
 def report_file_get_or_make(*, publication: Publication, kind: str) -> ReportFile:

@@ -108,8 +108,13 @@ def publication_create(*, item: Measure | ResultReport, published_by) -> Publica
 
 
 def _report_files_enqueue(publication_id: int) -> None:
+    from workflow.documents import current_links_drop
     from workflow.tasks import report_files_make
 
+    slug, year = Publication.objects.values_list("organization__slug", "fiscal_year__year").get(
+        pk=publication_id
+    )
+    current_links_drop(organization_slug=slug, year=year)
     try:
         report_files_make.delay(publication_id)
     except Exception:  # broker down: the first request renders the files instead

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "workflow.documents.CurrentReportFiles",  # the newest stored report files, as static files
     "django.contrib.sessions.middleware.SessionMiddleware",
     "workflow.middleware.ThaiFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
