@@ -120,7 +120,23 @@ def signing_certificate():
 
 
 def pdf_sign(pdf: bytes, *, reason: str, location: str) -> bytes:
-    """Sign the whole file (PAdES baseline B, SHA-256) as an incremental update."""
+    """Sign the whole file (PAdES baseline B, SHA-256) as an incremental update.
+
+    pyHanko's synchronous signing starts an event loop of its own; a thread that already
+    runs one (an ASGI server, Playwright in the tests) signs in a helper thread instead.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _signed(pdf, reason=reason, location=location)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_signed, pdf, reason=reason, location=location).result()
+
+
+def _signed(pdf: bytes, *, reason: str, location: str) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
