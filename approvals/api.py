@@ -288,8 +288,8 @@ class DelegationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Delegation
         fields = [
-            "id", "organization", "delegator", "deputy", "starts_at", "ends_at", "reason",
-            "revoked_at", "created_at",
+            "id", "organization", "delegator", "deputy", "deputy_position", "starts_at",
+            "ends_at", "reason", "revoked_at", "created_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -301,6 +301,7 @@ class DelegationCreateSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     reason = serializers.CharField(max_length=TEXT_MAX_LENGTH, required=False, allow_blank=True)
+    deputy_position = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
 class DelegationFilter(django_filters.FilterSet):
@@ -339,6 +340,7 @@ class DelegationViewSet(
             starts_at=data["starts_at"],
             ends_at=data["ends_at"],
             reason=data.get("reason", ""),
+            deputy_position=data.get("deputy_position", ""),
         )
         return Response(DelegationSerializer(delegation).data, status=status.HTTP_201_CREATED)
 

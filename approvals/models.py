@@ -79,6 +79,10 @@ class Delegation(models.Model):
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     reason = models.TextField(_("reason / order"), blank=True)
+    deputy_position = models.CharField(
+        _("position of the deputy"), max_length=200, blank=True,
+        help_text=_("As signed on the published report, e.g. รองนายกองค์การบริหารส่วนตำบลเขาทอง."),
+    )  # fmt: skip
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = AuditedHistory()

@@ -482,10 +482,12 @@ def delegation_create(
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     reason: str = "",
+    deputy_position: str = "",
 ) -> Delegation:
     """Let `deputy` act as chief executive between two moments (admins, or the chief).
 
     Never given to oneself; the chief executive and the admins are told.
+    `deputy_position` is what the deputy signs as (รองนายก…, ปลัด…) on what they approve.
     """
     if delegator.pk != actor.pk:
         permissions.authorize_grant(actor, organization.pk, deputy.pk)
@@ -515,6 +517,7 @@ def delegation_create(
             starts_at=starts_at,
             ends_at=ends_at,
             reason=(reason or "").strip(),
+            deputy_position=" ".join((deputy_position or "").split())[:200],
         )
         delegation._history_user = actor
         delegation._change_reason = "grant"

@@ -268,13 +268,15 @@ class Verification:
     problem: str = ""
 
 
-def _chain_entries(organization_id: int | None, after: int = 0):
+def _chain_entries(organization_id: int | None, after: int = 0, *, up_to: int | None = None):
     qs = ChainEntry.objects.all()
     qs = (
         qs.filter(organization_id=organization_id)
         if organization_id
         else qs.filter(organization__isnull=True)
     )
+    if up_to is not None:
+        qs = qs.filter(seq__lte=up_to)
     last = after
     while True:
         batch = list(qs.filter(seq__gt=last).order_by("seq")[:BATCH])
@@ -329,13 +331,20 @@ def _unchained_row(
     return None
 
 
-def verify(organization_id: int | None, *, since: ChainVerification | None = None) -> Verification:
+def verify(
+    organization_id: int | None,
+    *,
+    since: ChainVerification | None = None,
+    up_to: int | None = None,
+) -> Verification:
     """Recompute the chain from the current database content; stop at the first broken link.
 
     With `since` (an earlier verification that passed), only the links after the head it
     verified are checked, once that head is found unchanged: the nightly check then reads
     a day's links, not years'. Rows it verified that were changed afterwards are found only
-    by a full verification (without `since`), which beat runs weekly.
+    by a full verification (without `since`), which beat runs weekly. `up_to` checks only
+    the links up to that sequence number (e.g. the chain as a publication recorded it); the
+    links after it are not read.
     """
     prev, expected, checked = GENESIS_HASH, 1, 0
 
@@ -354,7 +363,7 @@ def verify(organization_id: int | None, *, since: ChainVerification | None = Non
             )
         prev, expected = anchor.hash, anchor.seq + 1
 
-    for batch in _chain_entries(organization_id, after=expected - 1):
+    for batch in _chain_entries(organization_id, after=expected - 1, up_to=up_to):
         records = _records_for(batch)
         for entry in batch:
             if entry.seq != expected:
@@ -384,6 +393,10 @@ def verify(organization_id: int | None, *, since: ChainVerification | None = Non
             prev = entry.hash
             expected += 1
             checked += 1
+    if up_to is not None:
+        if expected - 1 != up_to:
+            return broken(expected, f"link #{expected} is missing: an entry was deleted")
+        return Verification(True, checked, expected - 1, prev)
     head = ChainHead.objects.filter(key=chain_key(organization_id)).first()
     if head is not None and (head.seq, head.hash) != (expected - 1, prev):
         return broken(

@@ -12,6 +12,18 @@ from tests.factories import (
 KHAO_THONG_DIVISIONS = ("สำนักปลัด", "กองคลัง", "กองช่าง", "กองการศึกษา ศาสนาและวัฒนธรรม")
 
 
+@pytest.fixture(autouse=True)
+def _no_current_report_files(settings):
+    """The links to the newest report files live on disk: none may outlive its test."""
+    import shutil
+    from pathlib import Path
+
+    current = Path(settings.MEDIA_ROOT) / "reports" / "current"
+    shutil.rmtree(current, ignore_errors=True)
+    yield
+    shutil.rmtree(current, ignore_errors=True)
+
+
 @pytest.fixture
 def organization(db):
     return OrganizationFactory(

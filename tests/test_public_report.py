@@ -113,7 +113,7 @@ def test_public_csv_and_xlsx_have_the_seed_headers_and_the_same_rows(client, org
     assert rows[1][3] == "ต.ค. ๒๕๖๓ – ก.ย. ๒๕๖๔"
     assert rows[1][4] == f"๑. {SEED_MEASURES[0][2]}"
     assert rows[1][5] == "๑. ควรดำเนินการอย่างต่อเนื่อง"
-    sheet = load_workbook(io.BytesIO(xlsx_response.content)).active
+    sheet = load_workbook(io.BytesIO(xlsx_response.getvalue())).active
     xlsx_rows = [[c or "" for c in row] for row in sheet.iter_rows(values_only=True)]
     assert xlsx_rows == rows
 
@@ -161,14 +161,16 @@ def test_public_report_query_count_does_not_grow_with_rows(
     client, organization, django_assert_max_num_queries, name
 ):
     # given 5 measures, then 50
+    # the XLSX's first request also makes and stores it (lookups, lock, insert, savepoints)
+    most = 10 if name == "public:report-xlsx" else 6
     published_report(organization, measures=many_measures(5))
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(most):
         client.get(report_url(organization, name))
     other = OrganizationFactory(slug="other-org")
     published_report(other, measures=many_measures(50))
 
     # then the bigger report costs no more queries
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(most):
         response = client.get(report_url(other, name))
     assert response.status_code == 200
 
@@ -182,7 +184,7 @@ def test_unknown_organization_or_year_is_not_found(client, organization):
 def test_public_download_imports_back_into_the_same_measures(client, organization, fmt):
     # given the seed report imported and published
     imported_seed_report(organization)
-    download = client.get(report_url(organization, f"public:report-{fmt}")).content
+    download = client.get(report_url(organization, f"public:report-{fmt}")).getvalue()
 
     # when another organization imports the download
     other = OrganizationFactory(slug="copy")

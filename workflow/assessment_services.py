@@ -238,6 +238,14 @@ def analysis_publication_create(*, analysis: Analysis, published_by) -> Analysis
         .order_by("-created_at", "-id")
         .first()
     )
+    from workflow.documents import report_files_refresh
+
+    # the PDF and XLSX show the published analysis too: the stored ones are made again
+    transaction.on_commit(
+        lambda: report_files_refresh(
+            organization_id=analysis.organization_id, fiscal_year_id=analysis.fiscal_year_id
+        )
+    )
     return AnalysisPublication.objects.create(
         organization_id=analysis.organization_id,
         fiscal_year_id=analysis.fiscal_year_id,

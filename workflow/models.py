@@ -51,6 +51,11 @@ class Organization(models.Model):
     slug = models.SlugField(_("address name"), max_length=100, unique=True)
     province = models.CharField(_("province"), max_length=100, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
+    chief_executive_title = models.CharField(
+        _("title of the chief executive"), max_length=200, blank=True,
+        help_text=_("As signed on the published report, e.g. นายกเทศมนตรีตำบลเขาทอง; "
+                    "empty: นายก followed by the organization's name."),
+    )  # fmt: skip
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = AuditedHistory()
 
@@ -61,6 +66,11 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def chief_executive_position(self) -> str:
+        """นายกองค์การบริหารส่วนตำบลเขาทอง: the position under the signature."""
+        return self.chief_executive_title or f"นายก{self.name}"
 
 
 def name_problem(name: str):
@@ -510,6 +520,11 @@ class Publication(models.Model):
     )  # fmt: skip
     published_at = models.DateTimeField(_("published at"), db_index=True)
     chain_head = models.CharField(_("audit chain head at publication"), max_length=64, blank=True)
+    chain_seq = models.BigIntegerField(_("audit chain length at publication"), null=True)
+    approval = models.ForeignKey(
+        "audit.TransitionLog", on_delete=models.PROTECT, null=True, related_name="+",
+        verbose_name=_("approval"),
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-published_at"]
@@ -589,3 +604,82 @@ class SpacingProposal(models.Model):
 
 # The yearly ITA cycle (schemes, results, analyses): its own module, models of this app.
 from workflow.assessment import *  # noqa: E402, F403
+
+
+class ReportIntroduction(models.Model):
+    """The opening paragraph of an organization's published report for one fiscal year.
+
+    The text before the table in the paper report ("ตามที่ได้ดำเนินการวิเคราะห์ผลการ
+    ประเมิน ITA …"). Edits reach the public only with the next publication, which freezes
+    the text in force into its Publication row.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="report_introductions",
+        verbose_name=_("organization"),
+    )  # fmt: skip
+    fiscal_year = models.ForeignKey(
+        FiscalYear, on_delete=models.PROTECT, related_name="report_introductions",
+        verbose_name=_("fiscal year"),
+    )  # fmt: skip
+    text = models.TextField(_("opening paragraph"))
+    version = models.PositiveIntegerField(_("version"), default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("updated by"),
+    )  # fmt: skip
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = AuditedHistory()
+
+    class Meta:
+        verbose_name = _("opening paragraph")
+        verbose_name_plural = _("opening paragraphs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "fiscal_year"], name="report_introduction_unique_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class ReportFile(models.Model):
+    """A download of the published report (PDF or XLSX), made once per published state.
+
+    `publication` is the newest publication the file shows; a later publication gets
+    files of its own, and these stay, so each published state can be retrieved.
+    """
+
+    class Kind(models.TextChoices):
+        PDF = "pdf", "PDF"
+        XLSX = "xlsx", "XLSX"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="report_files",
+        verbose_name=_("organization"),
+    )  # fmt: skip
+    fiscal_year = models.ForeignKey(
+        FiscalYear, on_delete=models.PROTECT, related_name="report_files",
+        verbose_name=_("fiscal year"),
+    )  # fmt: skip
+    publication = models.ForeignKey(
+        Publication, on_delete=models.PROTECT, related_name="report_files",
+        verbose_name=_("publication"),
+    )  # fmt: skip
+    kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to="reports/")
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("report file")
+        verbose_name_plural = _("report files")
+        constraints = [
+            models.UniqueConstraint(fields=["publication", "kind"], name="report_file_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.file.name

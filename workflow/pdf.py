@@ -82,9 +82,13 @@ def font_face_css() -> str:
 
 
 def render_pdf(template_name: str, context: dict) -> bytes:
-    """Render a template (which must declare `<meta charset="utf-8">`) to PDF bytes."""
+    """Render a template (which must declare `<meta charset="utf-8">`) to PDF bytes.
+
+    The template's own `<meta name="…">` elements become entries of the PDF's
+    document information (WeasyPrint's custom metadata).
+    """
     html = render_to_string(template_name, {**context, "font_face_css": font_face_css()})
-    return HTML(string=html, url_fetcher=FontsOnlyFetcher()).write_pdf()
+    return HTML(string=html, url_fetcher=FontsOnlyFetcher()).write_pdf(custom_metadata=True)
 
 
 class FontsOnlyFetcher(URLFetcher):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from django.db.models import Count, Exists, OuterRef, Q, Value
 from django.db.models.functions import Replace
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from workflow import thai
@@ -107,6 +108,53 @@ class PublicRow:
 
 
 @dataclass(frozen=True)
+class Signature:
+    """The signature block under the report: who approved it, in which capacity, when."""
+
+    name: str
+    position: str
+    on_behalf_of: str  # "ปฏิบัติราชการแทน นายก…" when a deputy approved under a delegation
+    approved_at: dt.datetime | None
+
+    @property
+    def approved_on(self) -> str:
+        """`๑๕ ตุลาคม ๒๕๖๔`, the day in Thailand's time zone."""
+        return thai.format_date(_local(self.approved_at))
+
+
+def _local(moment: dt.datetime | None) -> dt.datetime | None:
+    from django.utils import timezone
+
+    return timezone.localtime(moment) if moment and timezone.is_aware(moment) else moment
+
+
+def verification_code(chain_head: str) -> str:
+    """The first 12 hex digits of a chain head, grouped: `3F2A-91C0-7B4D`."""
+    digits = chain_head[:12].upper()
+    return "-".join(digits[i : i + 4] for i in range(0, len(digits), 4))
+
+
+def signature_of(publication: Publication | None) -> Signature | None:
+    """The signature block of a publication's approval (its TransitionLog)."""
+    if publication is None or publication.approved_by_id is None:
+        return None
+    organization = publication.organization
+    chief = organization.chief_executive_position
+    delegation = publication.approval.delegation if publication.approval else None
+    if delegation is not None:
+        position = delegation.deputy_position
+        on_behalf_of = f"ปฏิบัติราชการแทน {chief}"
+    else:
+        position, on_behalf_of = chief, ""
+    return Signature(
+        name=person_name(publication.approved_by),
+        position=position,
+        on_behalf_of=on_behalf_of,
+        approved_at=publication.approved_at,
+    )
+
+
+@dataclass(frozen=True)
 class PublicReport:
     organization: Organization
     fiscal_year: FiscalYear
@@ -114,15 +162,30 @@ class PublicReport:
     chain_head: str
     last_published_at: dt.datetime | None
     last_publication_id: int | None = None
+    introduction: str = ""
+    signature: Signature | None = None
     columns: tuple[str, ...] = REPORT_COLUMNS
 
     @property
     def title(self) -> str:
+        return f"{self.title_lines[0]} {self.title_lines[1]}"
+
+    @property
+    def title_lines(self) -> tuple[str, str]:
+        """The heading on two lines, as the paper report sets it."""
         return (
-            "รายงานผลการดำเนินการมาตรการส่งเสริมคุณธรรมและความโปร่งใส "
+            "รายงานผลการดำเนินการมาตรการส่งเสริมคุณธรรมและความโปร่งใส",
             f"ของ{self.organization.name} "
-            f"ประจำปีงบประมาณ พ.ศ. {thai.to_thai_digits(self.fiscal_year.year)}"
+            f"ประจำปีงบประมาณ พ.ศ. {thai.to_thai_digits(self.fiscal_year.year)}",
         )
+
+    @property
+    def verification_code(self) -> str:
+        return verification_code(self.chain_head)
+
+    @property
+    def published_on(self) -> str:
+        return thai.format_date(_local(self.last_published_at))
 
     @property
     def filename(self) -> str:
@@ -164,22 +227,29 @@ class PublicMeasure:
 
 
 def public_report(
-    organization: Organization, fiscal_year: FiscalYear, *, at: dt.datetime | None = None
+    organization: Organization,
+    fiscal_year: FiscalYear,
+    *,
+    at: dt.datetime | None = None,
+    up_to_publication_id: int | None = None,
 ) -> list[PublicMeasure]:
     """What the public sees of a year's plan: per measure, its latest Publication and the
     latest Publication of each of its result reports, in measure-number order.
 
     Only Publication rows are read, so a revision in progress changes nothing here
-    until it is published in turn; with `at`, what the public saw at that moment.
+    until it is published in turn; with `at`, what the public saw at that moment;
+    `up_to_publication_id` gives the report as that publication left it.
     Two queries whatever the number of measures.
     """
     publications = (
         Publication.objects.filter(organization=organization, fiscal_year=fiscal_year)
-        .select_related("approved_by", "published_by")
+        .select_related("approved_by", "published_by", "approval__delegation")
         .order_by("-published_at", "-pk")
     )
     if at is not None:
         publications = publications.filter(published_at__lte=at)
+    if up_to_publication_id is not None:
+        publications = publications.filter(pk__lte=up_to_publication_id)
     latest_measure: dict[int, Publication] = {}
     latest_report: dict[int, Publication] = {}
     for publication in publications.filter(result_report__isnull=True):
@@ -202,24 +272,40 @@ def public_report(
 
 
 def public_report_document(
-    *, organization_slug: str, year: int, at: dt.datetime | None = None
+    *,
+    organization_slug: str,
+    year: int,
+    at: dt.datetime | None = None,
+    up_to_publication_id: int | None = None,
 ) -> PublicReport:
     """The published report of an organization's fiscal year as the public pages show it
     (with `at`: as they showed it then).
 
     Built from `public_report` (Publication rows only): each measure as last published,
-    with its last published result reports. Four queries, whatever the size.
+    with its last published result reports. Four queries, whatever the size. The opening
+    paragraph is the one frozen by the newest publication; the signature is that of the
+    newest approval among the publications shown.
     """
     organization = get_object_or_404(Organization, slug=organization_slug)
     fiscal_year = get_object_or_404(FiscalYear, year=year)
-    return public_report_built(
-        organization, fiscal_year, public_report(organization, fiscal_year, at=at)
+    return report_document(
+        organization, fiscal_year, at=at, up_to_publication_id=up_to_publication_id
     )
+
+
+def report_document(
+    organization: Organization, fiscal_year: FiscalYear, *, at=None, up_to_publication_id=None
+) -> PublicReport:
+    """`public_report_document` for an organization and fiscal year already read."""
+    measures = public_report(
+        organization, fiscal_year, at=at, up_to_publication_id=up_to_publication_id
+    )
+    return public_report_built(organization, fiscal_year, measures)
 
 
 def public_report_built(organization, fiscal_year, measures: list[PublicMeasure]) -> PublicReport:
     """The public document of `public_report`'s rows."""
-    rows, newest = [], None
+    rows, newest, approved = [], None, None
     for public in measures:
         pub, content = public.measure, public.measure.content
         rows.append(
@@ -237,11 +323,16 @@ def public_report_built(organization, fiscal_year, measures: list[PublicMeasure]
             )
         )
         for candidate in (pub, *public.result_reports):
+            candidate.organization = organization
             if newest is None or (candidate.published_at, candidate.pk) > (
                 newest.published_at,
                 newest.pk,
             ):
                 newest = candidate
+            if candidate.approved_at and (
+                approved is None or candidate.approved_at > approved.approved_at
+            ):
+                approved = candidate
     return PublicReport(
         organization=organization,
         fiscal_year=fiscal_year,
@@ -249,6 +340,124 @@ def public_report_built(organization, fiscal_year, measures: list[PublicMeasure]
         chain_head=newest.chain_head if newest else "",
         last_published_at=newest.published_at if newest else None,
         last_publication_id=newest.pk if newest else None,
+        introduction=newest.content.get("introduction", "") if newest else "",
+        signature=signature_of(approved),
+    )
+
+
+def newest_publication(
+    *, organization_slug: str, year: int, with_file: str | None = None
+) -> Publication:
+    """The newest publication of an organization's fiscal year: it names the report's state.
+
+    One query; 404 when nothing of that year is published. `with_file` ("pdf", "xlsx")
+    adds the name and digest of the file stored for it, if made (`stored_file`,
+    `stored_sha256`), in the same query.
+    """
+    publications = Publication.objects.filter(
+        organization__slug=organization_slug, fiscal_year__year=year
+    ).select_related("organization", "fiscal_year")
+    if with_file:
+        from django.db.models import OuterRef, Subquery
+
+        from workflow.models import ReportFile
+
+        files = ReportFile.objects.filter(publication=OuterRef("pk"), kind=with_file)
+        publications = publications.annotate(
+            stored_file=Subquery(files.values("file")[:1]),
+            stored_sha256=Subquery(files.values("sha256")[:1]),
+        )
+    publication = publications.order_by("-published_at", "-pk").first()
+    if publication is None:
+        raise Http404
+    return publication
+
+
+def publication_of_report(*, organization_slug: str, year: int, publication_id: int) -> Publication:
+    """One publication of an organization's fiscal year (404 for any other)."""
+    return get_object_or_404(
+        Publication.objects.select_related("organization", "fiscal_year"),
+        pk=publication_id,
+        organization__slug=organization_slug,
+        fiscal_year__year=year,
+    )
+
+
+VERIFICATION_CACHE_SECONDS = 60
+
+
+def publication_verification(*, publication: Publication):
+    """Whether the organization's chain still verifies up to the head this publication
+    recorded (audit.chain.Verification with `ok`), recomputed at most once a minute."""
+    from django.core.cache import cache
+
+    from audit.chain import Verification, verify
+
+    key = f"publication-verification:{publication.pk}"
+    result = cache.get(key)
+    if result is None:
+        if publication.chain_seq is None:  # published before lengths were recorded
+            result = Verification(False, 0, 0, "", None, "no chain length recorded")
+        else:
+            result = verify(publication.organization_id, up_to=publication.chain_seq)
+            if result.ok and result.head_hash != publication.chain_head:
+                result = Verification(
+                    False, result.entries_checked, result.head_seq, result.head_hash,
+                    publication.chain_seq, "the chain does not end at the recorded head",
+                )  # fmt: skip
+        cache.set(key, result, VERIFICATION_CACHE_SECONDS)
+    return result
+
+
+def report_verification(*, organization_slug: str, year: int, code: str = "") -> dict:
+    """What the verification page shows: the publications with `code` and the newest one,
+    each with whether the chain still verifies up to it, and the year's publications."""
+    newest = newest_publication(organization_slug=organization_slug, year=year)
+    organization, fiscal_year = newest.organization, newest.fiscal_year
+    matches = []
+    if code:
+        matches = [
+            (publication, publication_verification(publication=publication))
+            for publication in publications_with_code(
+                organization=organization, fiscal_year=fiscal_year, code=code
+            )
+        ]
+    return {
+        "report": PublicReport(organization, fiscal_year, [], newest.chain_head, None),
+        "code": code,
+        "matches": matches,
+        "newest": newest,
+        "newest_matched": any(p.pk == newest.pk for p, _v in matches),
+        "verification": publication_verification(publication=newest),
+        "publications": list(
+            report_publications(organization=organization, fiscal_year=fiscal_year)
+        ),
+    }
+
+
+def report_file(*, publication: Publication, kind: str):
+    """The stored file of the report as `publication` left it, or None if not made yet."""
+    from workflow.models import ReportFile
+
+    return ReportFile.objects.filter(publication=publication, kind=kind).first()
+
+
+def report_publications(*, organization: Organization, fiscal_year: FiscalYear):
+    """The year's publications, newest first: each names one published state of the report."""
+    return Publication.objects.filter(organization=organization, fiscal_year=fiscal_year).order_by(
+        "-published_at", "-pk"
+    )
+
+
+def publications_with_code(*, organization: Organization, fiscal_year: FiscalYear, code: str):
+    """The publications whose verification code is `code` (any grouping or case)."""
+    digits = "".join(c for c in code.lower() if c in "0123456789abcdef")[:64]
+    if len(digits) < 12:
+        return []
+    return list(
+        report_publications(organization=organization, fiscal_year=fiscal_year).filter(
+            chain_head__startswith=digits
+        )
     )
 
 
@@ -316,6 +525,43 @@ def public_evidence(*, evidence_id: int) -> Evidence | None:
         return None
     listed = {e.get("id") for e in last.content.get("evidence", [])}
     return evidence if evidence.pk in listed else None
+
+
+def report_introduction(*, organization: Organization, fiscal_year: FiscalYear):
+    """The opening paragraph being written for a year's report, or None."""
+    from workflow.models import ReportIntroduction
+
+    return ReportIntroduction.objects.filter(
+        organization=organization, fiscal_year=fiscal_year
+    ).first()
+
+
+def published_introduction(*, organization: Organization, fiscal_year: FiscalYear) -> str:
+    """The opening paragraph the public sees now (frozen by the newest publication)."""
+    newest = (
+        Publication.objects.filter(organization=organization, fiscal_year=fiscal_year)
+        .order_by("-published_at", "-pk")
+        .values_list("content", flat=True)
+        .first()
+    )
+    return (newest or {}).get("introduction", "")
+
+
+def introduction_years(*, user) -> list[tuple[Organization, int]]:
+    """(organization, BE year) pairs whose opening paragraph the person may write."""
+    from approvals.models import Membership, Role
+
+    org_ids = Membership.objects.filter(
+        user=user, is_active=True, role=Role.WORKING_GROUP
+    ).values_list("organization_id", flat=True)
+    pairs = (
+        FiscalYear.objects.filter(measures__organization_id__in=org_ids)
+        .values_list("measures__organization_id", "year")
+        .distinct()
+        .order_by("-year")
+    )
+    organizations = Organization.objects.in_bulk({org_id for org_id, _year in pairs})
+    return [(organizations[org_id], year) for org_id, year in pairs]
 
 
 # --- staff pages ---------------------------------------------------------------------------

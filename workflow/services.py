@@ -26,6 +26,7 @@ from workflow.models import (
     Publication,
     Recommendation,
     ReportingRound,
+    ReportIntroduction,
     ResultItem,
     ResultReport,
     SpacingProposal,
@@ -64,9 +65,14 @@ def result_report_snapshot(report: ResultReport) -> dict:
 
 
 def publication_create(*, item: Measure | ResultReport, published_by) -> Publication:
-    """Freeze what is published now; the public pages read only these rows."""
-    from audit.chain import head_for
-    from audit.models import TransitionLog
+    """Freeze what is published now; the public pages read only these rows.
+
+    The opening paragraph in force is frozen with it, and the chain head and length at
+    this moment are recorded for the document's verification code. The report's files
+    are made after commit (workflow.tasks.report_files_make).
+    """
+    from audit.chain import GENESIS_HASH, chain_key
+    from audit.models import ChainHead, TransitionLog
 
     is_report = isinstance(item, ResultReport)
     measure = item.measure if is_report else item
@@ -74,22 +80,55 @@ def publication_create(*, item: Measure | ResultReport, published_by) -> Publica
         TransitionLog.objects.filter(
             measure=measure, result_report=item if is_report else None, action="approve"
         )
+        .select_related("actor")
         .order_by("-created_at", "-id")
         .first()
     )
-    return Publication.objects.create(
+    head = ChainHead.objects.filter(key=chain_key(measure.organization_id)).first()
+    introduction = (
+        ReportIntroduction.objects.filter(
+            organization_id=measure.organization_id, fiscal_year_id=measure.fiscal_year_id
+        )
+        .values_list("text", flat=True)
+        .first()
+    )
+    content = result_report_snapshot(item) if is_report else measure_snapshot(item)
+    content["introduction"] = introduction or ""
+    publication = Publication.objects.create(
         organization_id=measure.organization_id,
         fiscal_year_id=measure.fiscal_year_id,
         measure=measure,
         result_report=item if is_report else None,
         revision=item.revision,
-        content=result_report_snapshot(item) if is_report else measure_snapshot(item),
+        content=content,
+        approval=approval,
         approved_by=approval.actor if approval else None,
         approved_at=approval.created_at if approval else None,
         published_by=published_by,
         published_at=timezone.now(),
-        chain_head=head_for(measure.organization_id),
+        chain_head=head.hash if head else GENESIS_HASH,
+        chain_seq=head.seq if head else 0,
     )
+    transaction.on_commit(lambda: _report_files_enqueue(publication.pk))
+    return publication
+
+
+def _report_files_enqueue(publication_id: int) -> None:
+    from workflow.documents import current_links_drop
+    from workflow.tasks import report_files_make
+
+    slug, year = Publication.objects.values_list("organization__slug", "fiscal_year__year").get(
+        pk=publication_id
+    )
+    current_links_drop(organization_slug=slug, year=year)
+    try:
+        report_files_make.delay(publication_id)
+    except Exception:  # broker down: the first request renders the files instead
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "report files of publication %s not enqueued", publication_id, exc_info=True
+        )
 
 
 # --- edits of measures and result reports ----------------------------------------------
@@ -894,3 +933,56 @@ def division_update(
 def division_is_referenced(division: Division) -> bool:
     """Whether a measure (published or not) or a membership names the division."""
     return division.measures.exists() or division.memberships.exists()
+
+
+# --- the opening paragraph of the published report ---------------------------------------
+
+
+def report_introduction_update(
+    *,
+    organization: Organization,
+    fiscal_year: FiscalYear,
+    actor,
+    text: str,
+    expected_version: int | None,
+) -> ReportIntroduction:
+    """Write the opening paragraph of the year's report (the working group).
+
+    The public sees it from the next publication on, which freezes it; an edit of the
+    one in force needs the version read (None for the first one).
+    """
+    from approvals import permissions
+    from approvals.exceptions import NotPermitted, StaleVersion
+    from approvals.models import Role
+
+    if Role.WORKING_GROUP not in permissions.roles_of(actor, organization.pk):
+        raise NotPermitted()
+    errors: dict = {}
+    text = " ".join(thai.normalize_text(str(text or "")).split())
+    if not text:
+        _errors_add(errors, "text", _("The opening paragraph is empty."))
+    elif len(text) > 5000:
+        _errors_add(errors, "text", _("The opening paragraph is too long."))
+    _raise_if(errors)
+    with transaction.atomic():
+        introduction = (
+            ReportIntroduction.objects.select_for_update()
+            .filter(organization=organization, fiscal_year=fiscal_year)
+            .first()
+        )
+        if introduction is None:
+            if expected_version not in (None, 0):
+                raise StaleVersion()
+            introduction = ReportIntroduction(organization=organization, fiscal_year=fiscal_year)
+        else:
+            if expected_version != introduction.version:
+                raise StaleVersion()
+            if introduction.text == text:
+                return introduction
+            introduction.version += 1
+        introduction.text = text
+        introduction.updated_by = actor
+        introduction._history_user = actor
+        introduction._change_reason = "edit"
+        introduction.save()
+    return introduction

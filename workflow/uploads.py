@@ -6,6 +6,7 @@ this is the second line of defence, for whatever is already stored.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from django.http import FileResponse
@@ -22,20 +23,21 @@ SAFE_CONTENT_TYPES = frozenset(
 )
 
 
-def evidence_filename(evidence) -> str:
-    """`คำสั่งแต่งตั้งคณะทำงาน.pdf`: the download named from the evidence's title.
+# Characters no file name on Windows, macOS or Linux may hold, and controls.
+_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+MAX_NAME_CHARS = 120
 
-    Path separators, control characters and quotes are dropped; Django writes the Thai
-    name into Content-Disposition as RFC 5987 `filename*` (UTF-8, percent-encoded).
-    """
-    stored = evidence.file.name.rsplit("/", 1)[-1]
-    extension = stored.rsplit(".", 1)[-1] if "." in stored else ""
-    title = "".join(
-        " " if c in '/\\"' or unicodedata.category(c).startswith("C") else c
-        for c in evidence.title or ""
-    )
-    title = " ".join(title.split())[:150].strip(" .") or "evidence"
-    return f"{title}.{extension}" if extension else title
+
+def download_name(title: str, stored_name: str) -> str:
+    """`คำสั่งแต่งตั้งคณะทำงาน.pdf`: the evidence's title as a safe file name, with the
+    extension of the stored file (the name the uploader gave is never used)."""
+    extension = stored_name.rsplit(".", 1)[-1].lower() if "." in stored_name else ""
+    name = unicodedata.normalize("NFC", title or "")
+    name = _UNSAFE_IN_NAME.sub(" ", name)
+    name = " ".join(name.split()).strip(" .")[:MAX_NAME_CHARS].strip(" .")
+    if not name:
+        name = "evidence"
+    return f"{name}.{extension}" if extension else name
 
 
 def evidence_response(evidence) -> FileResponse:
@@ -48,7 +50,7 @@ def evidence_response(evidence) -> FileResponse:
     response = FileResponse(
         evidence.file.open("rb"),
         as_attachment=True,
-        filename=evidence_filename(evidence),
+        filename=download_name(evidence.title, evidence.file.name),
         content_type=content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"

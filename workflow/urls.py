@@ -45,4 +45,7 @@ urlpatterns = [
     ),
     path("spacing/", spacing.spacing_review, name="spacing-review"),
     path("spacing/decide/", spacing.spacing_decide, name="spacing-decide"),
+    path(
+        "introductions/<slug:slug>/<int:year>/", staff.introduction_edit, name="introduction-edit"
+    ),
 ]

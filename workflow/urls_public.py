@@ -16,4 +16,16 @@ urlpatterns = [
     path("<slug:slug>/<int:year>/report.xlsx", public.report_xlsx_download, name="report-xlsx"),
     path("<slug:slug>/<int:year>/report.csv", public.report_csv_download, name="report-csv"),
     path("<slug:slug>/<int:year>/oit/<str:code>/", public_ita.oit_item, name="oit-item"),
+    path("<slug:slug>/<int:year>/verify/", public.report_verify, name="report-verify"),
+    # each published state's files stay retrievable (the as-of report)
+    path(
+        "<slug:slug>/<int:year>/<int:publication_id>/report.pdf",
+        public.report_pdf,
+        name="report-pdf-of",
+    ),
+    path(
+        "<slug:slug>/<int:year>/<int:publication_id>/report.xlsx",
+        public.report_xlsx_download,
+        name="report-xlsx-of",
+    ),
 ]

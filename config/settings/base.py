@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "config.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "workflow.documents.CurrentReportFiles",  # the newest stored report files, as static files
     "django.contrib.sessions.middleware.SessionMiddleware",
     "workflow.middleware.ThaiFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -276,6 +277,17 @@ WAITING_DIGEST_DAYS = env.int("WAITING_DIGEST_DAYS", default=3)
 
 # Evidence files: at most this size; PDF, JPEG, PNG, DOCX, XLSX recognised by content.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
+
+# The published report's PDF is signed (PAdES) with the deployment's certificate: a PKCS#12
+# file, or a PEM certificate and key; the passphrase opens either. Without one, a
+# self-signed development certificate is made under SIGNING_DEV_DIR on first use.
+SIGNING_PKCS12_FILE = env.str("SIGNING_PKCS12_FILE", default="")
+SIGNING_CERT_FILE = env.str("SIGNING_CERT_FILE", default="")
+SIGNING_KEY_FILE = env.str("SIGNING_KEY_FILE", default="")
+SIGNING_PASSPHRASE = env.str("SIGNING_PASSPHRASE", default="")
+SIGNING_DEV_CERTIFICATE = env.bool("SIGNING_DEV_CERTIFICATE", default=True)
+SIGNING_DEV_DIR = env.path("SIGNING_DEV_DIR", default=VAR_DIR / "signing")
+SIGNING_LOCATION = env.str("SIGNING_LOCATION", default="ประเทศไทย")
 
 REST_FRAMEWORK = {
     # Token first, so a request without credentials gets 401 with WWW-Authenticate.

@@ -27,3 +27,8 @@ X_FRAME_OPTIONS = "DENY"
 STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
     "whitenoise.storage.CompressedManifestStaticFilesStorage"
 )
+
+# An official document is signed with the deployment's (or agency's) certificate: set
+# SIGNING_PKCS12_FILE or SIGNING_CERT_FILE + SIGNING_KEY_FILE. The development certificate
+# stays off unless asked for.
+SIGNING_DEV_CERTIFICATE = env.bool("SIGNING_DEV_CERTIFICATE", default=False)

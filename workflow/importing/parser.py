@@ -68,6 +68,7 @@ class ParsedReport:
     format: str
     measures: list[ParsedMeasure]
     unit: str = "line"
+    introduction: str = ""  # the opening paragraph above the table, if any
 
     @property
     def has_results(self) -> bool:
@@ -91,11 +92,14 @@ def table_parse(table: Table) -> ParsedReport:
     last_content_line = max((r.line for r in table.rows if not _is_blank(r.cells)), default=0)
     drafts: list[_Draft] = []
     in_table = False
+    above: list[str] = []
     for row in table.rows:
         if _is_header(row.cells):
             _fit(table, row, last_content_line)
             in_table = True
             continue
+        if not in_table and not _is_blank(row.cells):
+            above.append(" ".join(c for c in row.cells if c.strip()))
         if not in_table or _is_blank(row.cells):
             continue  # the title and introduction above the table; blank lines
         cells = _fit(table, row, last_content_line)
@@ -117,8 +121,28 @@ def table_parse(table: Table) -> ParsedReport:
         )
     measures = [_finish(table, draft) for draft in drafts]
     return ParsedReport(
-        source_name=table.name, format=table.format, measures=measures, unit=table.unit
-    )
+        source_name=table.name, format=table.format, measures=measures, unit=table.unit,
+        introduction=_introduction(above),
+    )  # fmt: skip
+
+
+_TITLE_MARKS = ("รายงานผลการดำเนินการมาตรการ", "ประจำปีงบประมาณ พ.ศ")
+
+
+def _introduction(lines: list[str]) -> str:
+    """The opening paragraph among the lines above the table: not the two title lines
+    (bold in the seed), not a row of dots; what is left, as one paragraph."""
+    kept = []
+    for line in lines:
+        text = clean_text(line.replace("*", ""))
+        if (
+            not text.strip(". …")
+            or (line.lstrip().startswith("**") or line.rstrip().endswith("**"))
+            or (len(text) < 120 and any(mark in text for mark in _TITLE_MARKS))
+        ):
+            continue
+        kept.append(text)
+    return " ".join(kept)
 
 
 def _add_row(table: Table, drafts: list[_Draft], line: int, cells: list[str]) -> None:

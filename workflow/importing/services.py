@@ -129,6 +129,8 @@ def report_import(
                 parsed, measure, result_report, matcher.names(), actor, reason
             )
         repaired = _spacing_accept_all(proposals, actor) if repair_spaces else 0
+        if report.introduction:
+            _introduction_write(report.introduction, organization, fiscal_year, actor, reason)
     return ImportResult(
         report=report,
         measures=measures,
@@ -169,6 +171,20 @@ def _spacing_accept_all(proposals, actor) -> int:
         error = outcome.refusal
         raise ReportImportError(error.message_th, error.message_en) from error
     return outcome.accepted
+
+
+def _introduction_write(text, organization, fiscal_year, actor, reason) -> None:
+    """The file's opening paragraph becomes the year's, unless the year has one already."""
+    from workflow.models import ReportIntroduction
+
+    if ReportIntroduction.objects.filter(
+        organization=organization, fiscal_year=fiscal_year
+    ).exists():
+        return
+    introduction = ReportIntroduction(
+        organization=organization, fiscal_year=fiscal_year, text=text, updated_by=actor
+    )
+    _stamped(introduction, actor, reason).save()
 
 
 def _measure_write(parsed, organization, fiscal_year, round_, divisions, actor, reason):

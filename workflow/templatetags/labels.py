@@ -51,3 +51,11 @@ def last_day(moment):
     if moment is None:
         return None
     return (timezone.localtime(moment) - dt.timedelta(microseconds=1)).date()
+
+
+@register.filter
+def verification_code(chain_head):
+    """`3F2A-91C0-7B4D`: the short, grouped form of a chain head."""
+    from workflow.selectors import verification_code as code
+
+    return code(chain_head or "")

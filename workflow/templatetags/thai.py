@@ -3,6 +3,8 @@
 Numbers come out in Thai digits on Thai pages and in Arabic digits on English ones.
 """
 
+import datetime as dt
+
 from django import template
 from django.utils.translation import get_language
 
@@ -134,3 +136,20 @@ def page_digits(value):
         return ""
     english = (get_language() or "th").startswith("en")
     return thai.to_arabic_digits(str(value)) if english else thai.to_thai_digits(value)
+
+
+@register.filter
+def page_date(value):
+    """A day as the page's language writes it: `๑๕ ตุลาคม ๒๕๖๔` in Thai, `15 October 2021`
+    in English (local time)."""
+    if not value:
+        return ""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+    from django.utils.translation import get_language
+
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    if (get_language() or "th").startswith("th"):
+        return thai.format_date(value)
+    return date_format(value, "j F Y")

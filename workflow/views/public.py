@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
-from workflow import selectors
-from workflow.exports import XLSX_CONTENT_TYPE, report_csv, report_xlsx
+from workflow import documents, selectors
+from workflow.exports import report_csv
+from workflow.models import ReportFile
 from workflow.uploads import evidence_response
-
-PDF_CACHE_SECONDS = 24 * 3600
 
 
 def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -67,31 +65,58 @@ def report_page(request, slug: str, year: int):
     return render(request, "public/report.html", {"report": report})
 
 
-@require_GET
-def report_pdf(request, slug: str, year: int):
-    from workflow.pdf import render_pdf  # WeasyPrint is loaded by the first PDF, not at start
-
-    report = selectors.public_report_document(organization_slug=slug, year=year)
-    # A publication only ever adds rows, so the newest one's id names the report's content.
-    from workflow.assessment_selectors import public_analysis
-
-    analysis = public_analysis(organization=report.organization, fiscal_year=report.fiscal_year)
-    analysis_id = analysis.publication.pk if analysis else 0
-    key = (
-        f"public-pdf:{report.organization.pk}:{year}:{report.last_publication_id}:{analysis_id}"
-        f":{get_language()}"
+def _file_response(file, *, kind: str, sha256: str, filename: str) -> FileResponse:
+    response = FileResponse(
+        file, as_attachment=True, filename=filename, content_type=documents.CONTENT_TYPES[kind]
     )
-    content = cache.get(key)
-    if content is None:
-        content = render_pdf("public/report_pdf.html", {"report": report})
-        cache.set(key, content, timeout=PDF_CACHE_SECONDS)
-    return _download(content, "application/pdf", f"{report.filename}.pdf")
+    response["ETag"] = f'"{sha256}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _report_download(slug: str, year: int, kind: str, publication_id: int | None = None):
+    """The stored file of the newest (or a given earlier) published state of the report.
+
+    The newest state's stored file is found in one query; one not made yet is made now.
+    """
+    name = f"{slug}-{year}-ita-measures"
+    if publication_id is None:
+        publication = selectors.newest_publication(
+            organization_slug=slug, year=year, with_file=kind
+        )
+        if publication.stored_file:
+            return _file_response(
+                default_storage.open(publication.stored_file, "rb"),
+                kind=kind, sha256=publication.stored_sha256, filename=f"{name}.{kind}",
+            )  # fmt: skip
+    else:
+        publication = selectors.publication_of_report(
+            organization_slug=slug, year=year, publication_id=publication_id
+        )
+        name += f"-{publication_id}"
+    report_file = documents.report_file_get_or_make(publication=publication, kind=kind)
+    return _file_response(
+        report_file.file.open("rb"), kind=kind, sha256=report_file.sha256,
+        filename=f"{name}.{kind}",
+    )  # fmt: skip
 
 
 @require_GET
-def report_xlsx_download(request, slug: str, year: int):
-    report = selectors.public_report_document(organization_slug=slug, year=year)
-    return _download(report_xlsx(report), XLSX_CONTENT_TYPE, f"{report.filename}.xlsx")
+def report_pdf(request, slug: str, year: int, publication_id: int | None = None):
+    return _report_download(slug, year, ReportFile.Kind.PDF, publication_id)
+
+
+@require_GET
+def report_xlsx_download(request, slug: str, year: int, publication_id: int | None = None):
+    return _report_download(slug, year, ReportFile.Kind.XLSX, publication_id)
+
+
+@require_GET
+def report_verify(request, slug: str, year: int):
+    """Whether a printed or downloaded report is what was published, by its code."""
+    code = (request.GET.get("code") or "").strip()[:40]
+    context = selectors.report_verification(organization_slug=slug, year=year, code=code)
+    return render(request, "public/verify.html", context)
 
 
 @require_GET

@@ -15,12 +15,13 @@ from approvals import permissions
 from approvals import selectors as approval_selectors
 from approvals.exceptions import (
     NotEditable,
+    NotPermitted,
     StaleVersion,
     TransitionNotAllowed,
     ValidationFailed,
     WorkflowError,
 )
-from approvals.models import PublicationSchedule
+from approvals.models import PublicationSchedule, Role
 from approvals.notifications import item_label
 from approvals.services import (
     publication_schedule,
@@ -38,7 +39,15 @@ from workflow.forms import (
     ResultReportCreateForm,
     texts_from,
 )
-from workflow.models import Action, Evidence, Measure, Organization, ResultReport, State
+from workflow.models import (
+    Action,
+    Evidence,
+    FiscalYear,
+    Measure,
+    Organization,
+    ResultReport,
+    State,
+)
 from workflow.templatetags.thai import be_datetime
 from workflow.uploads import evidence_response
 from workflow.views.errors import back_address, handles_workflow_errors, workflow_error_message
@@ -172,7 +181,10 @@ def _list(request, template: str, rows_template: str, queryset, extra: dict):
 @login_required
 def measure_list(request):
     queryset = selectors.measure_list(user=request.user, filters=_filters(request))
-    return _list(request, "workflow/measure_list.html", "workflow/_measure_rows.html", queryset, {})
+    extra = {"introduction_years": selectors.introduction_years(user=request.user)}
+    return _list(
+        request, "workflow/measure_list.html", "workflow/_measure_rows.html", queryset, extra
+    )
 
 
 @login_required
@@ -672,3 +684,49 @@ def _detail_url(kind: str, pk: int) -> str:
 
     name = "measure" if kind == "measure" else "result-report"
     return reverse(f"workflow:{name}-detail", args=[pk])
+
+
+@login_required
+@handles_workflow_errors
+def introduction_edit(request, slug: str, year: int):
+    """The opening paragraph of a year's report: the working group writes it."""
+    organization = get_object_or_404(
+        Organization, slug=slug, pk__in=selectors.organization_ids_of(request.user)
+    )
+    fiscal_year = get_object_or_404(FiscalYear, year=year)
+    introduction = selectors.report_introduction(organization=organization, fiscal_year=fiscal_year)
+    may_edit = Role.WORKING_GROUP in permissions.roles_of(request.user, organization.pk)
+    text = introduction.text if introduction else ""
+    errors: list[str] = []
+    if request.method == "POST":
+        if not may_edit:
+            raise NotPermitted()
+        text = request.POST.get("text", "")
+        try:
+            services.report_introduction_update(
+                organization=organization,
+                fiscal_year=fiscal_year,
+                actor=request.user,
+                text=text,
+                expected_version=_int_or_none(request.POST.get("version")),
+            )
+        except ValidationFailed as error:
+            errors = [m for field_messages in error.fields.values() for m in field_messages]
+        else:
+            messages.success(
+                request,
+                _("The opening paragraph was saved. It is published with the next publication."),
+            )
+            return redirect("workflow:introduction-edit", slug=slug, year=year)
+    context = {
+        "organization": organization,
+        "fiscal_year": fiscal_year,
+        "introduction": introduction,
+        "text": text,
+        "errors": errors,
+        "may_edit": may_edit,
+        "published": selectors.published_introduction(
+            organization=organization, fiscal_year=fiscal_year
+        ),
+    }
+    return render(request, "workflow/introduction_form.html", context)

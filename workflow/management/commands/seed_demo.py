@@ -82,6 +82,7 @@ class Command(BaseCommand):
                 starts_at=timezone.now(),
                 ends_at=timezone.now() + dt.timedelta(days=30),
                 reason="ปฏิบัติราชการแทนนายก อบต. (ตัวอย่าง)",
+                deputy_position="รองนายกองค์การบริหารส่วนตำบลเขาทอง",
             )
             result = report_import(
                 source=SEED_REPORT,
