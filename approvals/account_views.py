@@ -81,7 +81,7 @@ def two_factor_setup(request):
         "approvals/two_factor_setup.html",
         {
             "form": form,
-            "qr_svg": two_factor.two_factor_qr_svg(device),
+            "qr": two_factor.two_factor_qr_data_url(device),
             "secret": _base32(device.bin_key),
             "next": _next_or(request, ""),
             "required": settings.TWO_FACTOR_REQUIRED
