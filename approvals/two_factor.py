@@ -121,16 +121,23 @@ class TwoFactorMiddleware:
     def __call__(self, request):
         user = request.user
         if user.is_authenticated and not user.is_verified() and not self._open(request.path):
+            # Someone with a device gives its code; the set-up page is not a way around it.
+            owed = None
             if user_has_device(user):
-                return self._refuse(request, "two-factor-verify")
-            if settings.TWO_FACTOR_REQUIRED and two_factor_expected(user):
-                return self._refuse(request, "two-factor-setup")
+                owed = "two-factor-verify"
+            elif settings.TWO_FACTOR_REQUIRED and two_factor_expected(user):
+                owed = "two-factor-setup"
+            if owed and request.path not in self._pages(owed, "logout"):
+                return self._refuse(request, owed)
         return self.get_response(request)
 
     @staticmethod
     def _open(path: str) -> bool:
-        names = ("two-factor-verify", "two-factor-setup", "logout")
-        return path.startswith(_OPEN_PREFIXES) or path in {reverse(name) for name in names}
+        return path.startswith(_OPEN_PREFIXES)
+
+    @staticmethod
+    def _pages(*names: str) -> set[str]:
+        return {reverse(name) for name in names}
 
     @staticmethod
     def _refuse(request, page: str):

@@ -206,3 +206,35 @@ def test_two_factor_cannot_be_turned_off_when_the_roles_require_it(world, settin
 
     # then the chief's stays, the head's is gone
     assert results == {"chief": True, "head": False}
+
+
+def test_the_set_up_page_is_no_way_around_a_device_in_force(world, log_in):
+    # given the publisher with a device, signed in with the password only
+    device = confirmed_device(world["publisher"])
+    client = log_in(world["publisher"])
+
+    # when they open the set-up page to register another phone
+    page = client.get(reverse("two-factor-setup"))
+    posted = client.post(reverse("two-factor-setup"), {"token": "123456"})
+
+    # then they are asked for the code of the device in force, which stays the only one
+    assert page.status_code == posted.status_code == 302
+    assert page.url.startswith(reverse("two-factor-verify"))
+    assert list(TOTPDevice.objects.filter(user=world["publisher"])) == [device]
+
+
+def test_a_verified_person_moves_two_factor_to_a_new_phone(world, log_in):
+    # given the admin, verified with the old phone
+    old = confirmed_device(world["admin"])
+    client = log_in(world["admin"])
+    client.post(reverse("two-factor-verify"), {"token": code_for(old)})
+
+    # when they set up the new phone
+    client.get(reverse("two-factor-setup"))
+    new = TOTPDevice.objects.get(user=world["admin"], confirmed=False)
+    moved = client.post(reverse("two-factor-setup"), {"token": code_for(new)})
+
+    # then only the new one is in force
+    assert moved.status_code == 302
+    assert list(TOTPDevice.objects.filter(user=world["admin"])) == [new]
+    assert TOTPDevice.objects.get(pk=new.pk).confirmed
