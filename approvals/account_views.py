@@ -65,8 +65,9 @@ def account(request):
 
 @login_required
 def two_factor_setup(request):
-    if two_factor.two_factor_device(request.user) and request.user.is_verified():
-        return redirect("account")
+    """Set up (or move to a new phone) the app; whoever has one must first give its code."""
+    if two_factor.two_factor_device(request.user) and not request.user.is_verified():
+        return redirect(f"{reverse('two-factor-verify')}?next={reverse('two-factor-setup')}")
     form = CodeForm(request.POST or None)
     if request.method == "POST":
         if _with_code(request, form, two_factor.two_factor_setup_confirm):
@@ -81,7 +82,7 @@ def two_factor_setup(request):
         "approvals/two_factor_setup.html",
         {
             "form": form,
-            "qr_svg": two_factor.two_factor_qr_svg(device),
+            "qr": two_factor.two_factor_qr_data_url(device),
             "secret": _base32(device.bin_key),
             "next": _next_or(request, ""),
             "required": settings.TWO_FACTOR_REQUIRED

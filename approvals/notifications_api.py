@@ -6,7 +6,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,6 +17,7 @@ from approvals.notifications import (
     notification_mark_read,
     preference_update,
 )
+from config.pagination import PageNumberPagination
 
 
 class NotificationSerializer(serializers.ModelSerializer):

@@ -8,9 +8,11 @@ after the password, before any page (the API's token clients are not: they have 
 
 from __future__ import annotations
 
+import base64
 import io
 from urllib.parse import urlencode
 
+import qrcode
 from django.conf import settings
 from django.db import transaction
 from django.http import JsonResponse
@@ -20,7 +22,7 @@ from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from django_otp.qr import write_qrcode_image
+from qrcode.image.svg import SvgPathImage
 
 from approvals.exceptions import ValidationFailed, WorkflowError
 from approvals.models import Delegation, Membership, Role
@@ -95,11 +97,11 @@ def two_factor_disable(*, request, token: str) -> None:
     TOTPDevice.objects.filter(user=request.user).delete()
 
 
-def two_factor_qr_svg(device: TOTPDevice) -> str:
-    """The device's otpauth:// address as an SVG QR code, for the app to scan."""
+def two_factor_qr_data_url(device: TOTPDevice) -> str:
+    """The device's otpauth:// address as an SVG QR code (an image, for the app to scan)."""
     out = io.BytesIO()
-    write_qrcode_image(device.config_url, out)
-    return out.getvalue().decode()
+    qrcode.make(device.config_url, image_factory=SvgPathImage, border=2).save(out)
+    return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode()
 
 
 def _digits(token: str) -> str:
@@ -119,16 +121,23 @@ class TwoFactorMiddleware:
     def __call__(self, request):
         user = request.user
         if user.is_authenticated and not user.is_verified() and not self._open(request.path):
+            # Someone with a device gives its code; the set-up page is not a way around it.
+            owed = None
             if user_has_device(user):
-                return self._refuse(request, "two-factor-verify")
-            if settings.TWO_FACTOR_REQUIRED and two_factor_expected(user):
-                return self._refuse(request, "two-factor-setup")
+                owed = "two-factor-verify"
+            elif settings.TWO_FACTOR_REQUIRED and two_factor_expected(user):
+                owed = "two-factor-setup"
+            if owed and request.path not in self._pages(owed, "logout"):
+                return self._refuse(request, owed)
         return self.get_response(request)
 
     @staticmethod
     def _open(path: str) -> bool:
-        names = ("two-factor-verify", "two-factor-setup", "logout")
-        return path.startswith(_OPEN_PREFIXES) or path in {reverse(name) for name in names}
+        return path.startswith(_OPEN_PREFIXES)
+
+    @staticmethod
+    def _pages(*names: str) -> set[str]:
+        return {reverse(name) for name in names}
 
     @staticmethod
     def _refuse(request, page: str):

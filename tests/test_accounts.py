@@ -22,7 +22,8 @@ NEW_PASSWORD = "ขอบคุณ-Khao-Thong-2564"
 
 def code_for(device: TOTPDevice, steps_ahead: int = 0) -> str:
     """The code the person's app shows now (or a step ahead: a code is accepted once)."""
-    return TOTP(device.bin_key, step=device.step, t0=device.t0 - steps_ahead * device.step).token()
+    totp = TOTP(device.bin_key, step=device.step, t0=device.t0 - steps_ahead * device.step)
+    return f"{totp.token():0{device.digits}d}"
 
 
 def confirmed_device(user) -> TOTPDevice:
@@ -181,7 +182,7 @@ def test_two_factor_setup_shows_a_qr_code_and_confirms_with_a_first_code(world, 
     right = client.post(reverse("two-factor-setup"), {"token": code_for(device)})
 
     # then the page shows the code as SVG and the key; only the right code puts it in force
-    assert "<svg" in page.content.decode() and page.context["secret"]
+    assert page.context["qr"].startswith("data:image/svg+xml;base64,") and page.context["secret"]
     assert short.status_code == 200 and short.context["form"].errors["token"]
     assert right.status_code == 302
     assert TOTPDevice.objects.get(user=world["head"]).confirmed
@@ -205,3 +206,35 @@ def test_two_factor_cannot_be_turned_off_when_the_roles_require_it(world, settin
 
     # then the chief's stays, the head's is gone
     assert results == {"chief": True, "head": False}
+
+
+def test_the_set_up_page_is_no_way_around_a_device_in_force(world, log_in):
+    # given the publisher with a device, signed in with the password only
+    device = confirmed_device(world["publisher"])
+    client = log_in(world["publisher"])
+
+    # when they open the set-up page to register another phone
+    page = client.get(reverse("two-factor-setup"))
+    posted = client.post(reverse("two-factor-setup"), {"token": "123456"})
+
+    # then they are asked for the code of the device in force, which stays the only one
+    assert page.status_code == posted.status_code == 302
+    assert page.url.startswith(reverse("two-factor-verify"))
+    assert list(TOTPDevice.objects.filter(user=world["publisher"])) == [device]
+
+
+def test_a_verified_person_moves_two_factor_to_a_new_phone(world, log_in):
+    # given the admin, verified with the old phone
+    old = confirmed_device(world["admin"])
+    client = log_in(world["admin"])
+    client.post(reverse("two-factor-verify"), {"token": code_for(old)})
+
+    # when they set up the new phone
+    client.get(reverse("two-factor-setup"))
+    new = TOTPDevice.objects.get(user=world["admin"], confirmed=False)
+    moved = client.post(reverse("two-factor-setup"), {"token": code_for(new)})
+
+    # then only the new one is in force
+    assert moved.status_code == 302
+    assert list(TOTPDevice.objects.filter(user=world["admin"])) == [new]
+    assert TOTPDevice.objects.get(pk=new.pk).confirmed

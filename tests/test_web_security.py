@@ -72,6 +72,10 @@ def test_check_deploy_is_clean_under_the_production_settings():
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "ita.example.go.th",
         "DEBUG": "false",
+        "SITE_URL": "https://ita.example.go.th",
+        "CSRF_TRUSTED_ORIGINS": "https://ita.example.go.th",
+        "EMAIL_URL": "smtp+tls://itaflow:mail-secret@mail.example.go.th:587",
+        "TWO_FACTOR_REQUIRED": "true",
     }
 
     # when
