@@ -8,12 +8,12 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from config.health import ReadinessView, liveness
+from config.health import liveness, readiness
 from config.metrics import metrics_view
 
 urlpatterns = [
     path("health/", liveness, name="health-live"),
-    path("health/ready/", ReadinessView.as_view(), name="health-ready"),
+    path("health/ready/", readiness, name="health-ready"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -50,7 +50,7 @@ def published_with_divisions(organization, names):
 
 def downloads(client, organization):
     csv_bytes = client.get(reverse("public:report-csv", args=[organization.slug, 2564])).content
-    xlsx_bytes = client.get(reverse("public:report-xlsx", args=[organization.slug, 2564])).content
+    xlsx_bytes = b"".join(client.get(reverse("public:report-xlsx", args=[organization.slug, 2564])))
     return csv_bytes, xlsx_bytes
 
 

@@ -172,10 +172,11 @@ def test_list_query_counts_do_not_grow_with_rows(
                                number=number, divisions=[division])  # fmt: skip
         ResultReportFactory(measure=other, reporting_round=round_)
     client = as_user(people.auditor)
-    # 14, and the header's audit entry (the auditor's organizations, may_audit's check) and
-    # inbox count; the auditor's home adds the chain's status and the latest entries of the log
+    # 14, and the header's audit entry (the auditor's organizations, may_audit's check), its
+    # inbox count and the two-factor device check; the auditor's home adds the chain's
+    # status and the latest entries of the log
     for name, limit in (
-        ("workflow:measure-list", 18), ("workflow:result-report-list", 18), ("workflow:home", 30),
+        ("workflow:measure-list", 19), ("workflow:result-report-list", 19), ("workflow:home", 31),
     ):  # fmt: skip
         with django_assert_max_num_queries(limit):
             assert client.get(reverse(name)).status_code == 200

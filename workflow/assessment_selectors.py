@@ -221,6 +221,8 @@ class PublicAnalysis:
 
 def public_analysis(*, organization: Organization, fiscal_year: FiscalYear):
     """The analysis of the year as last published, or None; reads published rows only."""
+    if organization.pk is None or fiscal_year.pk is None:
+        return None  # a document drawn from rows of no stored report (a layout test)
     publication = (
         AnalysisPublication.objects.filter(organization=organization, fiscal_year=fiscal_year)
         .select_related("approved_by")
