@@ -7,7 +7,14 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from tests.test_browser_flow import shot, take
+from tests.test_browser_flow import shot
+
+
+def take(page, action: str) -> None:
+    """The analysis page's action button (its actions need no confirmation step)."""
+    page.click(f"form:has(input[name=action][value={action}]) button[type=submit]")
+    page.wait_for_selector(".messages li")
+
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -257,7 +257,10 @@ def test_public_page_pdf_and_xlsx_show_the_published_analysis(client, world, cyc
     item = client.get(f"/public/{world.organization.slug}/2565/oit/o42/")
     assert item.status_code == 200 and "<svg" in item.content.decode()
     assert client.get(f"/public/{world.organization.slug}/2565/oit/O99/").status_code == 404
-    pdf = b"".join(client.get(f"/public/{world.organization.slug}/2565/report.pdf"))
+    response = client.get(f"/public/{world.organization.slug}/2565/report.pdf")
+    assert response.status_code == 200, response.status_code
+    pdf = b"".join(response.streaming_content)
+    assert pdf.startswith(b"%PDF"), pdf[:200]
     pdf_text = pdftotext(pdf, tmp_path)
     assert "96.87" in pdf_text or "๙๖.๘๗" in pdf_text
     assert "ปรับปรุงช่องทางการสื่อสาร" in pdf_text

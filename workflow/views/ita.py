@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -128,6 +129,11 @@ def year_open(request, organization_pk: int):
 def result_edit(request, organization_pk: int, year: int):
     """Enter (or correct) the ITA score, level and indicator scores of one assessed year."""
     organization = _organization(request, organization_pk)
+    if year == 0:  # the home page's form names the year in its query (no script: CSP)
+        chosen = request.GET.get("year", "")
+        if not chosen.isdigit():
+            raise Http404
+        return redirect("ita:result-edit", organization_pk=organization.pk, year=int(chosen))
     scheme = get_object_or_404(
         AssessmentScheme.objects.prefetch_related("tools__indicators"), year=year
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
@@ -81,9 +83,12 @@ def _report_download(slug: str, year: int, kind: str, publication_id: int | None
     """
     name = f"{slug}-{year}-ita-measures"
     if publication_id is None:
-        publication = selectors.newest_publication(
-            organization_slug=slug, year=year, with_file=kind
-        )
+        try:
+            publication = selectors.newest_publication(
+                organization_slug=slug, year=year, with_file=kind
+            )
+        except Http404:
+            return _analysis_only_download(slug, year, kind, name)
         if publication.stored_file:
             return _file_response(
                 default_storage.open(publication.stored_file, "rb"),
@@ -97,6 +102,27 @@ def _report_download(slug: str, year: int, kind: str, publication_id: int | None
     report_file = documents.report_file_get_or_make(publication=publication, kind=kind)
     return _file_response(
         report_file.file.open("rb"), kind=kind, sha256=report_file.sha256,
+        filename=f"{name}.{kind}",
+    )  # fmt: skip
+
+
+def _analysis_only_download(slug: str, year: int, kind: str, name: str):
+    """A year whose ITA analysis is published before any of its measures: the document
+    holds the analysis alone, made on request (no publication of items to store it by)."""
+    import hashlib
+
+    from workflow.assessment_selectors import public_analysis
+    from workflow.exports import report_xlsx
+
+    report = selectors.public_report_document(organization_slug=slug, year=year)
+    if public_analysis(organization=report.organization, fiscal_year=report.fiscal_year) is None:
+        raise Http404
+    if kind == ReportFile.Kind.PDF:
+        content = documents.report_pdf_render(report)
+    else:
+        content = report_xlsx(report)
+    return _file_response(
+        io.BytesIO(content), kind=kind, sha256=hashlib.sha256(content).hexdigest(),
         filename=f"{name}.{kind}",
     )  # fmt: skip
 
