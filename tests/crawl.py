@@ -258,7 +258,8 @@ _INTERNAL = [
     (re.compile(r"\b[a-z]+(_[a-z]+)*_id\b"), "a field name ending in _id"),
     (re.compile(r"\(\s*'[a-z_]+',"), "a Python tuple"),
     (re.compile(r"<[A-Za-z_]+ object at 0x"), "a Python object"),
-    (re.compile(r"\b(None|True|False)\b"), "a Python constant"),
+    # ("None yet." is English; a bare None, True or False is a value printed as Python)
+    (re.compile(r"\b(None(?! yet\.)|True|False)\b"), "a Python constant"),
     (re.compile(r"\{'[a-z_]+':"), "a Python dict"),
 ]
 _CODES_THAI = re.compile(
