@@ -351,6 +351,19 @@ def may_edit(user, item: Measure | ResultReport, part: str = "measure") -> bool:
     return True
 
 
+def may_preview(user, item: Measure | ResultReport) -> bool:
+    """Who sees an unpublished version as the public will: those who review, approve and
+    publish it, and its division's head while it is still drafted (before submitting)."""
+    if item.state == State.PUBLISHED:
+        return False
+    facts = facts_for(user, item)
+    if facts.has(Role.WORKING_GROUP) or facts.has(Role.PUBLISHER):
+        return True
+    if facts.chief_executive() is not None:
+        return True
+    return facts.heads_division and item.state == State.DRAFTED
+
+
 def authorize_measure_create(user, organization_id: int, division_ids) -> Authority:
     """Working group members draft any measure; division heads only their divisions' ones."""
     roles = roles_of(user, organization_id)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -315,13 +314,15 @@ class Segment:
     changed: bool = False
 
 
-# a Thai letter keeps its vowel and tone marks; Latin words and numbers stay whole
-_TOKENS = re.compile(r"\s+|[A-Za-z0-9๐-๙]+|.[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]*", re.S)
-
-
 def marked(old: str, new: str) -> tuple[list[Segment], list[Segment]]:
-    """`old` and `new` as segments, the words that differ marked (for <del> and <ins>)."""
-    a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
+    """`old` and `new` as segments, the words that differ marked (for <del> and <ins>).
+
+    Thai is cut into dictionary words (workflow.wording): compared letter by letter, two
+    different words would share their common letters and read as scraps marked.
+    """
+    from workflow.wording import words
+
+    a, b = words(old or ""), words(new or "")
     matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     olds, news = [], []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -445,10 +446,13 @@ def _lines_summary(changes: list[LineChange]) -> str:
 SHORT_VALUE = 40
 
 
-def version_view(model, diff: VersionDiff, names: Names, *, first: bool = False) -> VersionView:
+def version_view(
+    model, diff: VersionDiff, names: Names, *, first: bool = False, short: int = SHORT_VALUE
+) -> VersionView:
     """What a version changed, summarised part by part and detailed with the words marked.
 
     The first version of a record is its creation: its values are listed, not summarised.
+    Values up to `short` characters read as `old → new`; longer ones have their words marked.
     """
     view = VersionView()
     labels = children_labels(model)
@@ -461,7 +465,7 @@ def version_view(model, diff: VersionDiff, names: Names, *, first: bool = False)
         if first:
             view.fields.append(FieldDetail(label, [], [Segment(new)]))
             continue
-        if max(len(old), len(new)) <= SHORT_VALUE:
+        if max(len(old), len(new)) <= short:
             view.parts.append(Part(label, f"{old} → {new}"))
             view.fields.append(
                 FieldDetail(label, [Segment(old, old != "–")], [Segment(new, new != "–")])
@@ -493,6 +497,28 @@ def version_view(model, diff: VersionDiff, names: Names, *, first: bool = False)
             view.parts.append(Part(label, ", ".join(words)))
         view.sets.append(SetDetail(label, added, removed))
     return view
+
+
+def _snapshot_row(content: dict) -> dict:
+    """A published snapshot (`Publication.content`) in the shape `version_diff` reads."""
+    children = {
+        key: [{"text": text} for text in content[key]]
+        for key in ("methods", "items", "recommendations")
+        if key in content
+    }
+    if "divisions" in content:
+        children["divisions"] = [{"name": name} for name in content["divisions"]]
+    if "evidence" in content:
+        children["evidence"] = [{"title": e["title"]} for e in content["evidence"]]
+    row = {k: content[k] for k in ("number", "title", "period_start", "period_end") if k in content}
+    return {**row, "history_children": children}
+
+
+def published_changes(model, published: dict, current: dict) -> VersionView:
+    """What a revision changes against the version the public sees, part by part, every
+    changed text with its words marked (both snapshots as `Publication.content` holds them)."""
+    diff = version_diff(_snapshot_row(published), _snapshot_row(current))
+    return version_view(model, diff, Names(), short=0)
 
 
 def row_dict(record) -> dict:

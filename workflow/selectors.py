@@ -232,6 +232,7 @@ def public_report(
     *,
     at: dt.datetime | None = None,
     up_to_publication_id: int | None = None,
+    measure_id: int | None = None,
 ) -> list[PublicMeasure]:
     """What the public sees of a year's plan: per measure, its latest Publication and the
     latest Publication of each of its result reports, in measure-number order.
@@ -250,6 +251,8 @@ def public_report(
         publications = publications.filter(published_at__lte=at)
     if up_to_publication_id is not None:
         publications = publications.filter(pk__lte=up_to_publication_id)
+    if measure_id is not None:
+        publications = publications.filter(measure_id=measure_id)
     latest_measure: dict[int, Publication] = {}
     latest_report: dict[int, Publication] = {}
     for publication in publications.filter(result_report__isnull=True):
@@ -343,6 +346,74 @@ def public_report_built(organization, fiscal_year, measures: list[PublicMeasure]
         introduction=newest.content.get("introduction", "") if newest else "",
         signature=signature_of(approved),
     )
+
+
+def _unsaved_publication(item, content: dict) -> Publication:
+    from django.utils import timezone
+
+    from workflow.models import ResultReport
+
+    is_report = isinstance(item, ResultReport)
+    return Publication(
+        measure_id=item.measure_id if is_report else item.pk,
+        result_report_id=item.pk if is_report else None,
+        revision=item.revision,
+        content=content,
+        published_at=timezone.now(),
+    )
+
+
+def item_preview(item) -> PublicReport:
+    """The item's measure as one row of the public report once this version is published.
+
+    Built by the public report's own code from the item's current content in place of its
+    last publication; the rest of the row (the measure, or its other rounds' results) is what
+    the public sees now, or for a measure never published, its current content, since it is
+    published first.
+    """
+    from workflow.models import ResultReport
+    from workflow.services import measure_snapshot, result_report_snapshot
+
+    is_report = isinstance(item, ResultReport)
+    measure = item.measure if is_report else item
+    public = public_report(measure.organization, measure.fiscal_year, measure_id=measure.pk)
+    row = public[0] if public else PublicMeasure(measure=None)
+    if not is_report or row.measure is None:
+        row.measure = _unsaved_publication(measure, measure_snapshot(measure))
+    if is_report:
+        others = [p for p in row.result_reports if p.result_report_id != item.pk]
+        mine = _unsaved_publication(item, result_report_snapshot(item))
+        row.result_reports = sorted(
+            [*others, mine], key=lambda p: (p.content.get("round_id") or 0, p.pk or 0)
+        )
+    return public_report_built(measure.organization, measure.fiscal_year, [row])
+
+
+def last_publication_of(item) -> Publication | None:
+    """What the public sees of this item now, if anything."""
+    from workflow.models import ResultReport
+
+    if isinstance(item, ResultReport):
+        publications = Publication.objects.filter(result_report=item)
+    else:
+        publications = Publication.objects.filter(measure=item, result_report__isnull=True)
+    return publications.order_by("-published_at", "-pk").first()
+
+
+def revision_changes(item):
+    """For a revision of a published item, what it changes against the published version
+    (audit.present's readable diff), or None when the item is no such revision."""
+    from audit.present import published_changes
+    from workflow.models import ResultReport, State
+    from workflow.services import measure_snapshot, result_report_snapshot
+
+    if item.revision < 2 or item.state == State.PUBLISHED:
+        return None
+    published = last_publication_of(item)
+    if published is None:
+        return None
+    snapshot = result_report_snapshot if isinstance(item, ResultReport) else measure_snapshot
+    return published_changes(type(item), published.content, snapshot(item))
 
 
 def newest_publication(

@@ -224,6 +224,9 @@ def _detail(request, kind: str, item, template: str, extra: dict, status: int = 
         extra.setdefault("schedule_form", PublicationScheduleForm())
         if kind == "report":
             extra["measure_first"] = approval_selectors.measure_unpublished(item)
+    if permissions.may_preview(request.user, item):
+        extra["preview"] = selectors.item_preview(item)
+        extra["changes"] = selectors.revision_changes(item)
     return render(
         request,
         template,
