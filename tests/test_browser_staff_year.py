@@ -121,6 +121,7 @@ def test_a_year_of_staff_work_on_desktop_and_phone(browser, live_server):
     chief = log_in(browser, live_server, people.chief.username)
     chief.check("input[name=items] >> nth=0")
     chief.check("input[name=items] >> nth=1")
+    chief.click("summary[data-action=approve]")
     shot(chief, "home-chief-bulk")
     chief.click("button[name=action][value=approve]")
     chief.wait_for_selector(".outcomes")
