@@ -22,7 +22,6 @@ from approvals.exceptions import (
     WorkflowError,
 )
 from approvals.models import PublicationSchedule, Role
-from approvals.notifications import item_label
 from approvals.services import (
     publication_schedule,
     publication_schedule_cancel,
@@ -120,6 +119,16 @@ def year_overview(request, year: int):
 BULK_ACTIONS = (Action.APPROVE, Action.PUBLISH)
 
 
+def _outcome_label(item) -> str:
+    """The item named in the page's language and digits (the inbox's labels are Thai)."""
+    from audit.present import measure_label, report_label
+
+    if isinstance(item, ResultReport):
+        measure = item.measure
+        return f"{report_label(measure.number, item.reporting_round.name)} {measure.title}"
+    return f"{measure_label(item.number)} {item.title}"
+
+
 @login_required
 @require_POST
 def bulk_transition(request):
@@ -147,7 +156,7 @@ def bulk_transition(request):
     rows = [
         {
             "done": outcome.done,
-            "label": item_label(outcome.item),
+            "label": _outcome_label(outcome.item),
             "url": _detail_url(
                 "report" if isinstance(outcome.item, ResultReport) else "measure", outcome.item.pk
             ),
