@@ -10,7 +10,7 @@ from django.urls import reverse
 from approvals.services import transition_perform
 from tests.factories import DivisionFactory, MeasureFactory, ReportingRoundFactory
 from tests.factories import ResultReportFactory as ReportFactory
-from tests.web_helpers import as_user, people_of, walk_to_published
+from tests.web_helpers import as_user, people_of, published_then_revised, walk_to_published
 from workflow import services
 from workflow.models import Action, Measure, ResultReport, State
 
@@ -118,13 +118,8 @@ def test_preview_row_of_a_measure_equals_the_public_row_once_published(office, c
 def test_revision_page_shows_the_changed_parts_and_not_the_unchanged_ones(office):
     # given a published measure, revised: one word of the title and one method reworded
     people, _division, _round, measure = office
-    walk_to_published(measure, people)
-    transition_perform(item=Measure.objects.get(pk=measure.pk), action=Action.REVISE,
-                       actor=people.working)  # fmt: skip
-    measure = Measure.objects.get(pk=measure.pk)
-    services.measure_update(
-        measure=measure, actor=people.head, expected_version=measure.version,
-        title=TITLE.replace("ปรับปรุง", "พัฒนา"),
+    published_then_revised(
+        measure, people, title=TITLE.replace("ปรับปรุง", "พัฒนา"),
         methods=[METHODS[0], "ประชาสัมพันธ์ภารกิจต่าง ๆ ผ่านเฟซบุ๊ก"],
     )  # fmt: skip
     walk(measure, people, Action.SUBMIT, Action.REVIEW)

@@ -10,8 +10,7 @@ from django.conf import settings
 from approvals.services import transition_perform
 from tests.factories import DivisionFactory, MeasureFactory, ReportingRoundFactory
 from tests.test_browser_staff_year import DESKTOP, PHONE, log_in
-from tests.web_helpers import people_of, walk_to_published
-from workflow import services
+from tests.web_helpers import people_of, published_then_revised
 from workflow.models import Action, Measure, Organization, State
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,13 +43,8 @@ def office():
         organization=organization, fiscal_year=round_.fiscal_year, number=1, title=TITLE,
         methods=METHODS, divisions=[division],
     )  # fmt: skip
-    walk_to_published(revised, people)
-    transition_perform(item=Measure.objects.get(pk=revised.pk), action=Action.REVISE,
-                       actor=people.working)  # fmt: skip
-    revised = Measure.objects.get(pk=revised.pk)
-    services.measure_update(
-        measure=revised, actor=people.head, expected_version=revised.version,
-        title=TITLE.replace("ปรับปรุง", "พัฒนา", 1),
+    revised = published_then_revised(
+        revised, people, title=TITLE.replace("ปรับปรุง", "พัฒนา", 1),
         methods=[METHODS[0], "มีการประชาสัมพันธ์ผลการดำเนินงานผ่านเฟซบุ๊กของหน่วยงาน"],
     )  # fmt: skip
     other = MeasureFactory(
@@ -75,7 +69,7 @@ def fits(page) -> bool:
         ("th", PHONE, "phone"),
         ("en", DESKTOP, "desktop"),
         ("en", PHONE, "phone"),
-    ],  # fmt: skip
+    ],
 )
 def test_chief_executive_reviews_a_revision_and_approves_two_items_at_once(
     browser, live_server, language, viewport, size

@@ -185,3 +185,19 @@ def as_user(user, language: str = "th"):
     client.force_login(user)
     client.cookies["django_language"] = language
     return client
+
+
+def published_then_revised(measure, people: People, **changes):
+    """`measure` published, then revised by the working group and edited by its division
+    head with `changes` (title, methods …): a drafted revision of a published measure."""
+    from workflow import services
+    from workflow.models import Measure
+
+    walk_to_published(measure, people)
+    transition_perform(
+        item=Measure.objects.get(pk=measure.pk), action=Action.REVISE, actor=people.working
+    )
+    measure = Measure.objects.get(pk=measure.pk)
+    return services.measure_update(
+        measure=measure, actor=people.head, expected_version=measure.version, **changes
+    )
