@@ -8,10 +8,16 @@ import pytest
 from django.conf import settings
 
 from approvals.services import transition_perform
-from tests.factories import DivisionFactory, MeasureFactory, ReportingRoundFactory
+from tests.factories import (
+    DivisionFactory,
+    MeasureFactory,
+    ReportingRoundFactory,
+    ResultReportFactory,
+)
 from tests.test_browser_staff_year import DESKTOP, PHONE, log_in
-from tests.web_helpers import people_of, published_then_revised
-from workflow.models import Action, Measure, Organization, State
+from tests.web_helpers import people_of, published_then_revised, walk_to_published
+from workflow import services
+from workflow.models import Action, Measure, Organization, ResultReport, State
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -121,3 +127,60 @@ def test_chief_executive_reviews_a_revision_and_approves_two_items_at_once(
     shot(chief, f"bulk-outcome-{language}-{size}")
     assert set(Measure.objects.values_list("state", flat=True)) == {State.APPROVED}
     assert revised.transition_logs.filter(action="approve").count() == 2  # once per revision
+
+
+@pytest.mark.parametrize(
+    ("language", "viewport", "size"), [("th", DESKTOP, "desktop"), ("en", PHONE, "phone")]
+)
+def test_head_and_publisher_read_a_revised_result_report(
+    browser, live_server, language, viewport, size
+):
+    # given a published measure whose published result report its division head revises
+    people, revised, _other = office()
+    measure = Measure.objects.get(pk=revised.pk)
+    for action, actor in ((Action.APPROVE, people.chief), (Action.PUBLISH, people.publisher)):
+        transition_perform(item=Measure.objects.get(pk=measure.pk), action=action, actor=actor)
+    report = ResultReportFactory(
+        measure=measure,
+        reporting_round=measure.organization.rounds.get(),
+        items=["ดำเนินการจ้างเหมาดูแลเว็บไซต์"],
+        recommendations=["ควรปรับปรุงข้อมูลทุกเดือน"],
+    )
+    walk_to_published(report, people)
+    transition_perform(
+        item=ResultReport.objects.get(pk=report.pk), action=Action.REVISE, actor=people.head
+    )
+    report = ResultReport.objects.get(pk=report.pk)
+    services.result_report_update(
+        report=report, actor=people.head, expected_version=report.version,
+        items=["ดำเนินการจ้างเหมาดูแลเว็บไซต์", "อบรมเจ้าหน้าที่ดูแลเว็บไซต์"],
+    )  # fmt: skip
+    url = f"{live_server.url}/reports/{report.pk}/"
+
+    # when the division head opens the drafted revision
+    head = log_in(browser, live_server, people.head.username, viewport=viewport,
+                  language=language)  # fmt: skip
+    head.goto(url)
+
+    # then the added result line is marked, and the row shows both lines and the advice kept
+    assert "อบรมเจ้าหน้าที่ดูแลเว็บไซต์" in head.inner_text(".revision-changes ins")
+    cells = head.locator(".preview table.report td")
+    assert "๒. อบรมเจ้าหน้าที่ดูแลเว็บไซต์" in cells.nth(4).inner_text()
+    assert "๑. ควรปรับปรุงข้อมูลทุกเดือน" in cells.nth(5).inner_text()
+    shot(head, f"report-revision-head-{language}-{size}")
+
+    # when it is submitted, reviewed and approved, the publisher opens it
+    for action, actor in ((Action.SUBMIT, people.head), (Action.REVIEW, people.working),
+                          (Action.APPROVE, people.chief)):  # fmt: skip
+        transition_perform(item=ResultReport.objects.get(pk=report.pk), action=action, actor=actor)
+    publisher = log_in(browser, live_server, people.publisher.username, viewport=viewport,
+                       language=language)  # fmt: skip
+    publisher.goto(url)
+
+    # then the publisher reads the same changes and row before publishing
+    assert publisher.locator(".revision-changes").is_visible()
+    assert publisher.locator(".preview table.report td").count() == 6
+    assert publisher.locator("summary[data-action=publish]").is_visible()
+    if size == "phone":
+        assert fits(publisher)
+    shot(publisher, f"report-revision-publisher-{language}-{size}")
