@@ -688,6 +688,8 @@ def _subject_text(record, names: Names) -> str:
         return gettext("fiscal year %(year)s") % {"year": number_text(record.year)}
     if label == "approvals.membership":
         return f"{role_text(record.role)}: {names.get(User, record.user_id)}"
+    if label == "approvals.position":
+        return f"{names.get(User, record.user_id)}: {record.title}"
     if label == "approvals.delegation":
         deputy, delegator = names.get(User, record.deputy_id), names.get(User, record.delegator_id)
         return f"{deputy} {acting_for_text(delegator)}"
