@@ -1,4 +1,4 @@
-"""What every staff page's header shows: the inbox and its unread count."""
+"""What every staff page's header shows: the inbox and its unread count, and who is in."""
 
 from __future__ import annotations
 
@@ -13,3 +13,30 @@ def inbox(request) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     return {"inbox_unread": SimpleLazyObject(lambda: unread_count(user))}
+
+
+class Me:
+    """The person logged in as the header names them: full name and position."""
+
+    def __init__(self, user):
+        from approvals.models import Position
+
+        self.name = user.get_full_name() or user.get_username()
+        # the position in the organization where the person holds an active role, if any
+        positions = Position.objects.filter(user=user).order_by("organization__name")
+        active = positions.filter(
+            organization__memberships__user=user, organization__memberships__is_active=True
+        )
+        self.position = (
+            active.values_list("title", flat=True).first()
+            or positions.values_list("title", flat=True).first()
+            or ""
+        )
+
+
+def me(request) -> dict:
+    """`me`: read only when a page's header shows it."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"me": SimpleLazyObject(lambda: Me(user))}

@@ -257,6 +257,41 @@ def message_id_for(key: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@itaflow>"
 
 
+def _invitation_context(message: OutboxMessage, site_url: str) -> dict:
+    """The set-password link, made now: a token is never stored in the outbox."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from approvals.models import Position, Role
+
+    user = message.recipient
+    base = (message.payload.get("site_url") or site_url).rstrip("/")
+    link = base + reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    role = message.payload.get("role", "")
+    labels = {}
+    for language in ("th", "en"):
+        with translation.override(language):
+            labels[language] = str(Role(role).label) if role in Role.values else ""
+    position = (
+        Position.objects.filter(user=user, organization_id=message.organization_id)
+        .values_list("title", flat=True)
+        .first()
+    )
+    return {
+        "message": message, "organization": message.organization, "link": link,
+        "site_url": base, "role_th": labels["th"], "role_en": labels["en"],
+        "position": position or "",
+    }  # fmt: skip
+
+
 def email_render(message: OutboxMessage) -> EmailMultiAlternatives:
     """The e-mail for an outbox row, Thai first with English, as text and HTML."""
     site_url = settings.SITE_URL.rstrip("/")
@@ -266,6 +301,10 @@ def email_render(message: OutboxMessage) -> EmailMultiAlternatives:
         template = "approvals/email/digest"
         subject = f"สรุปการแจ้งเตือนประจำวัน / Daily digest ({len(entries)})"
         context = {"entries": entries, "site_url": site_url, "message": message}
+    elif message.kind == NotificationKind.INVITATION:
+        template = "approvals/email/invitation"
+        context = _invitation_context(message, site_url)
+        subject = f"คำเชิญเข้าใช้ระบบ itaflow / Invitation: {message.organization.name}"
     else:
         notification = message.notification
         log = notification.transition_log

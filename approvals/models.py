@@ -55,6 +55,40 @@ class Membership(models.Model):
         return f"{self.user} · {self.get_role_display()} · {self.organization}"
 
 
+class Position(models.Model):
+    """ตำแหน่ง: what a person is called in one organization, e.g. ผู้อำนวยการกองคลัง.
+
+    One per person per organization, not per role: a person holding two roles in one
+    agency holds one position there, and may hold another in a second agency.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="positions",
+        verbose_name=_("person"),
+    )  # fmt: skip
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="positions",
+        verbose_name=_("organization"),
+    )  # fmt: skip
+    title = models.CharField(
+        _("official position"), max_length=200,
+        help_text=_("The official position, as written in the organization's orders."),
+    )  # fmt: skip
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = AuditedHistory()
+
+    class Meta:
+        ordering = ["organization", "user__first_name"]
+        verbose_name = _("official position")
+        verbose_name_plural = _("official positions")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="position_one_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.title} · {self.organization}"
+
+
 class DelegationQuerySet(models.QuerySet):
     def in_force(self, at=None):
         at = at or timezone.now()
@@ -177,6 +211,7 @@ class NotificationKind(models.TextChoices):
     REMINDER = "reminder", _("Reminder")
     DIGEST = "digest", _("Digest")
     GRANT = "grant", _("Role or delegation")
+    INVITATION = "invitation", _("Invitation")
 
 
 class NotificationPreference(models.Model):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("divisions/<int:pk>/", org_views.division_change, name="division-change"),
     path("people/", org_views.people, name="people"),
     path("people/<int:user_pk>/roles/", org_views.role_add, name="role-add"),
+    path("people/<int:user_pk>/position/", org_views.position_change, name="position-change"),
     path("roles/<int:pk>/", org_views.role_end, name="role-end"),
     path("delegations/", org_views.delegations, name="delegations"),
     path("delegations/<int:pk>/revoke/", org_views.delegation_revoke, name="delegation-revoke"),

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from approvals import permissions, services
 from approvals.exceptions import NotPermitted, ValidationFailed, WorkflowError
-from approvals.models import Delegation, Membership, Role
+from approvals.models import Delegation, Membership, Position, Role
 from workflow import services as workflow_services
 from workflow import thai
 from workflow.forms import month_choices
@@ -75,11 +75,18 @@ class RoleForm(forms.Form):
         self.fields["division_ids"].choices = [(d.pk, d.name) for d in in_use]
 
 
-class InviteForm(RoleForm):
+class PositionForm(forms.Form):
+    position = forms.CharField(
+        label=gettext_lazy("Official position"), max_length=200, required=False,
+        help_text=gettext_lazy("The official position, as written in the organization's orders."),
+    )  # fmt: skip
+
+
+class InviteForm(RoleForm, PositionForm):
     first_name = forms.CharField(label=gettext_lazy("First name"), max_length=150)
     last_name = forms.CharField(label=gettext_lazy("Last name"), max_length=150, required=False)
     email = forms.EmailField(label=gettext_lazy("E-mail"))
-    field_order = ["first_name", "last_name", "email", "role", "division_ids"]
+    field_order = ["first_name", "last_name", "position", "email", "role", "division_ids"]
 
 
 class DelegationForm(forms.Form):
@@ -193,7 +200,7 @@ def people(request):
                 organization=organization, actor=request.user, email=data["email"],
                 first_name=data["first_name"], last_name=data["last_name"], role=data["role"],
                 division_ids=[int(d) for d in data["division_ids"]],
-                site_url=request.build_absolute_uri("/"),
+                site_url=request.build_absolute_uri("/"), position=data["position"],
             )  # fmt: skip
         except WorkflowError as error:
             _refused(form, error)
@@ -211,15 +218,51 @@ def people(request):
     by_person: dict = {}
     for membership in memberships:
         by_person.setdefault(membership.user, []).append(membership)
+    positions = dict(
+        Position.objects.filter(organization=organization).values_list("user_id", "title")
+    )
     context = {
         "organization": organization,
         "form": form,
         "people": [
-            (person, held, RoleForm(organization=organization, auto_id=f"p{person.pk}-%s"))
+            (
+                person,
+                held,
+                positions.get(person.pk, ""),
+                RoleForm(organization=organization, auto_id=f"p{person.pk}-%s"),
+                PositionForm(
+                    initial={"position": positions.get(person.pk, "")},
+                    auto_id=f"t{person.pk}-%s",
+                ),
+            )
             for person, held in sorted(by_person.items(), key=lambda p: p[0].get_full_name())
         ],
     }
-    return render(request, "approvals/org_people.html", context)
+    return render(request, "approvals/org_people.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def position_change(request, user_pk: int):
+    """Set or clear a person's position in this organization (recorded in history)."""
+    organization = _organization(request.user)
+    user = get_object_or_404(get_user_model(), pk=user_pk, memberships__organization=organization)
+    form = PositionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.position_set(
+                organization=organization, actor=request.user, user=user,
+                title=form.cleaned_data["position"],
+            )  # fmt: skip
+        except WorkflowError as error:
+            messages.error(request, _refusal_text(error))
+        else:
+            messages.success(request, _("The position was saved."))
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    return redirect("organization:people")
 
 
 @login_required

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone, translation
 from django_fsm import can_proceed
 
@@ -27,7 +26,15 @@ from approvals.exceptions import (
     ValidationFailed,
     WorkflowError,
 )
-from approvals.models import Delegation, Membership, PublicationSchedule, Role
+from approvals.models import (
+    Delegation,
+    Membership,
+    NotificationKind,
+    OutboxMessage,
+    Position,
+    PublicationSchedule,
+    Role,
+)
 from approvals.notifications import transition_notifications
 from audit import recording
 from audit.models import TransitionLog
@@ -548,21 +555,76 @@ def delegation_revoke(*, delegation: Delegation, actor) -> Delegation:
 # --- people (organization admins) ----------------------------------------------------------
 
 
+def _in_organization(user, organization_id: int) -> bool:
+    """Whether the person holds (or held) a role there, or acts there as a deputy."""
+    return (
+        Membership.objects.filter(user=user, organization_id=organization_id).exists()
+        or Delegation.objects.filter(deputy=user, organization_id=organization_id).exists()
+    )
+
+
+def position_set(*, organization: Organization, actor, user, title: str) -> Position | None:
+    """Record the person's official position in the organization (empty: none any more).
+
+    Set by the organization's admins (or the platform operator) for the people of that
+    organization only; the history keeps every earlier position with who changed it.
+    """
+    permissions.authorize_admin(actor, organization.pk)
+    if not _in_organization(user, organization.pk):
+        raise NotPermitted()
+    title = " ".join((title or "").split())
+    if problem := text_problem(title, max_length=200):
+        raise ValidationFailed({"position": [problem]})
+    with transaction.atomic():
+        position = (
+            Position.objects.select_for_update()
+            .filter(user=user, organization=organization)
+            .first()
+        )
+        if position is None and not title:
+            return None
+        if position is not None and position.title == title:
+            return position
+        if position is None:
+            position = Position(user=user, organization=organization)
+        position._history_user = actor
+        position._change_reason = "edit"
+        if not title:
+            position.delete()
+            return None
+        position.title = title
+        position.save()
+    return position
+
+
+def _invitation_queue(*, organization: Organization, user, role: str, site_url: str) -> int:
+    """The invitation as an outbox message (sent by the workers after commit, once).
+
+    The set-password link is made when the message is sent, so no token is stored.
+    """
+    message = OutboxMessage.objects.create(
+        idempotency_key=f"invitation:{organization.pk}:{user.pk}",
+        kind=NotificationKind.INVITATION,
+        organization=organization,
+        recipient=user,
+        to_address=user.email,
+        payload={"role": str(role), "site_url": site_url},
+    )
+    notifications.outbox_dispatch_on_commit([message.pk])
+    return message.pk
+
+
 def person_invite(
     *, organization: Organization, actor, email: str, first_name: str, last_name: str,
-    role: Role | str, division_ids=(), site_url: str = "",
+    role: Role | str, division_ids=(), site_url: str = "", position: str = "",
 ):  # fmt: skip
-    """Add a person by e-mail with a first role, and send them a link to set their password.
+    """Add a person by e-mail with a first role and their position, and send them a link
+    to set their password (through the outbox).
 
     A person who already has an account (the same e-mail) gets the role only. The link is
     Django's password-reset token: it works once, and stops working when the password is set.
     """
-    from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.tokens import default_token_generator
-    from django.core.mail import send_mail
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
 
     permissions.authorize_admin(actor, organization.pk)
     email = (email or "").strip().lower()
@@ -586,26 +648,8 @@ def person_invite(
             organization=organization, actor=actor, user=user, role=role,
             division_ids=division_ids,
         )  # fmt: skip
+        if position:
+            position_set(organization=organization, actor=actor, user=user, title=position)
         if invited:
-            link = (site_url or settings.SITE_URL).rstrip("/") + reverse(
-                "password_reset_confirm",
-                kwargs={
-                    "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-                    "token": default_token_generator.make_token(user),
-                },
-            )
-            body = (
-                f"เรียน {user.get_full_name()}\n\n"
-                f"{organization.name} เชิญท่านเข้าใช้ระบบ itaflow ในฐานะ {Role(role).label}\n"
-                f"โปรดตั้งรหัสผ่านที่ลิงก์นี้ (ใช้ได้ครั้งเดียว):\n{link}\n\n"
-                f"{organization.name} invites you to itaflow. Set your password here:\n{link}\n"
-            )
-            transaction.on_commit(
-                lambda: send_mail(
-                    f"คำเชิญเข้าใช้ระบบ itaflow / Invitation: {organization.name}",
-                    body,
-                    settings.DEFAULT_FROM_EMAIL,
-                    [email],
-                )
-            )
+            _invitation_queue(organization=organization, user=user, role=role, site_url=site_url)
     return membership

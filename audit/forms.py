@@ -144,10 +144,14 @@ def people_choices(organization_id: int) -> list[tuple[int, str]]:
         .objects.filter(pk__in=ids)
         .values_list("pk", "first_name", "last_name", "username")
     )
+    positions = present.Positions(organization_id, ids)  # their position now, then the roles
     named = [
-        (pk, present.full_name(first, last, username), ", ".join(sorted(roles.get(pk, []))))
+        (
+            pk, present.full_name(first, last, username),
+            ", ".join([p for p in [positions.at(pk)] if p] + sorted(roles.get(pk, []))),
+        )
         for pk, first, last, username in users
-    ]
+    ]  # fmt: skip
     return [
         (pk, f"{name} ({role})" if role else name)
         for pk, name, role in sorted(named, key=lambda n: n[1])

@@ -141,17 +141,21 @@ def system_text(code: str) -> str:
 
 @dataclass(frozen=True)
 class Person:
-    """Who acted, as an official names them: full name, the role acted in, and for whom."""
+    """Who acted, as an official names them: full name and position, the role acted in,
+    and for whom."""
 
     name: str
     role: str = ""
     acting_for: str = ""
     system: bool = False
+    position: str = ""
 
     def __str__(self) -> str:
         text = self.name
+        if self.position:
+            text += f" ({self.position})"
         if self.role:
-            text += f" ({self.role})"
+            text += " " + gettext("as %(role)s") % {"role": self.role}
         if self.acting_for:
             text += f" {self.acting_for}"
         return text
@@ -165,12 +169,48 @@ def acting_for_text(delegator_name: str) -> str:
     }
 
 
-def person(name: str, *, system_actor: str = "", role: str = "", delegator: str = "") -> Person:
+def person(
+    name: str, *, system_actor: str = "", role: str = "", delegator: str = "", position: str = ""
+) -> Person:
     if not name:
         return Person(system_text(system_actor) or "–", system=True)
     if delegator:  # the role is the chief executive's, said once
-        return Person(name, acting_for=acting_for_text(delegator))
-    return Person(name, role=role_text(role) if role else "")
+        return Person(name, acting_for=acting_for_text(delegator), position=position)
+    return Person(name, role=role_text(role) if role else "", position=position)
+
+
+class Positions:
+    """ตำแหน่ง of the people of one organization at given moments, from the positions'
+    history (one query): an act is shown with the position its person held then."""
+
+    def __init__(self, organization_id: int | None, user_ids):
+        from approvals.models import Position
+
+        self._versions: dict[int, list[tuple[dt.datetime, str]]] = defaultdict(list)
+        ids = {u for u in user_ids if u}
+        if organization_id is None or not ids:
+            return
+        rows = (
+            Position.history.filter(organization_id=organization_id, user_id__in=ids)
+            .order_by("history_date", "history_id")
+            .values_list("user_id", "history_date", "history_type", "title")
+        )
+        for user_id, at, kind, title in rows:
+            self._versions[user_id].append((at, "" if kind == "-" else title))
+
+    def at(self, user_id: int | None, moment: dt.datetime | None = None) -> str:
+        """The position held at `moment` (now, without one); "" when none was recorded."""
+        versions = self._versions.get(user_id) if user_id else None
+        if not versions:
+            return ""
+        if moment is None:
+            return versions[-1][1]
+        held = ""
+        for at, title in versions:
+            if at > moment:
+                break
+            held = title
+        return held
 
 
 def full_name(first: str, last: str, username: str) -> str:
@@ -571,6 +611,8 @@ def timeline_items(model, pk: int, entries) -> list[TimelineItem]:
     user_fields = [f.attname for f in model._meta.concrete_fields if f.related_model is User]
     names.prime(User, {e.row.get(a) for e in entries for a in user_fields})
     delegators = _delegators(model, pk, {e.version for e in entries if e.action})
+    organization_id = next((e.row.get("history_organization_id") for e in entries if e.row), None)
+    positions = Positions(organization_id, {e.user_id for e in entries})
     items = []
     for entry in entries:
         first = entry.kind == "created"
@@ -600,6 +642,7 @@ def timeline_items(model, pk: int, entries) -> list[TimelineItem]:
                     system_actor=entry.row.get("system_actor") or "",
                     role=role,
                     delegator=delegators.get(entry.version, "") if entry.action else "",
+                    position=positions.at(entry.user_id, entry.at),
                 ),
                 comment=entry.comment,
                 reason=reason_text(reason),
@@ -671,6 +714,8 @@ def _subject_text(record, names: Names) -> str:
         return gettext("fiscal year %(year)s") % {"year": number_text(record.year)}
     if label == "approvals.membership":
         return f"{role_text(record.role)}: {names.get(User, record.user_id)}"
+    if label == "approvals.position":
+        return f"{names.get(User, record.user_id)}: {record.title}"
     if label == "approvals.delegation":
         deputy, delegator = names.get(User, record.deputy_id), names.get(User, record.delegator_id)
         return f"{deputy} {acting_for_text(delegator)}"
@@ -692,7 +737,7 @@ def _delegators_of(delegation_ids) -> dict[int, str]:
     return {pk: full_name(first, last, user) for pk, first, last, user in found}
 
 
-def log_items(rows) -> list[LogItem]:
+def log_items(rows, *, organization_id: int | None = None) -> list[LogItem]:
     """A page of the organization log (chain entries) as a person reads it."""
     from audit.models import TransitionLog
     from workflow.models import Measure, ResultReport
@@ -701,6 +746,7 @@ def log_items(rows) -> list[LogItem]:
     names.prime(User, {r["actor_id"] for r in rows})
     names.prime(Measure, {r["measure_id"] for r in rows})
     names.prime(ResultReport, {r["result_report_id"] for r in rows})
+    positions = Positions(organization_id, {r["actor_id"] for r in rows})
     records = _record_rows(rows)
     delegators = _delegators_of(
         {r.delegation_id for r in records.values() if isinstance(r, TransitionLog)}
@@ -752,7 +798,13 @@ def log_items(rows) -> list[LogItem]:
         items.append(
             LogItem(
                 at=when_text(row["created_at"]),
-                who=person(name, system_actor=row["system_actor"], role=role, delegator=delegator),
+                who=person(
+                    name,
+                    system_actor=row["system_actor"],
+                    role=role,
+                    delegator=delegator,
+                    position=positions.at(row["actor_id"], row["created_at"]),
+                ),
                 action=action,
                 item=item,
                 item_kind=kind,
@@ -807,7 +859,7 @@ def chain_view(organization_id: int) -> ChainView:
             organization_id=organization_id, seq=last.broken_seq
         ).first()
         if entry is not None:
-            item = log_items([entry_row(entry)])[0]
+            item = log_items([entry_row(entry)], organization_id=organization_id)[0]
             where = f"{item.item or item.record} · {item.action} · {item.at}"
     return ChainView(
         head_seq, head_hash, verified=True, ok=last.ok, at=when_text(last.finished_at),
@@ -842,5 +894,6 @@ def audit_overviews(user) -> list[AuditOverview]:
     overviews = []
     for organization in audited_organizations(user)[:3]:
         rows, _ = organization_log(LogFilter(organization_id=organization.pk), limit=RECENT)
-        overviews.append(AuditOverview(organization, chain_view(organization.pk), log_items(rows)))
+        recent = log_items(rows, organization_id=organization.pk)
+        overviews.append(AuditOverview(organization, chain_view(organization.pk), recent))
     return overviews

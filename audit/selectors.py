@@ -366,19 +366,42 @@ def _person_name(prefix: str):
 
 def _csv_queryset(f: LogFilter, *, local_time: bool):
     """The log with the human columns beside the codes, in the current language."""
-    from approvals.models import Role
+    from approvals.models import Position, Role
     from audit.present import HISTORY_ACTIONS
     from workflow.models import Action
 
     transition = TransitionLog.objects.filter(pk=OuterRef("record_pk"))
     is_transition = Q(record_model="audit.transitionlog")
+    # the position the person held when they acted (as the pages show it: audit.present)
+    held = (
+        Position.history.filter(
+            organization_id=OuterRef("organization_id"), user_id=OuterRef("actor_id"),
+            history_date__lte=OuterRef("created_at"),
+        )
+        .order_by("-history_date", "-history_id")
+        .annotate(
+            held=Case(When(history_type="-", then=Value("")), default=F("title"))
+        )
+        .values("held")[:1]
+    )  # fmt: skip
     actions = [*((k, v) for k, v in HISTORY_ACTIONS.items()), *Action.choices]
     return (
         log_queryset(f)
         .order_by("created_at", "id")
         .annotate(
             at_text=LocalISO("created_at") if local_time else F("created_at"),
-            actor_name=Coalesce(_person_name("actor__"), Value("")),
+            actor_position=Coalesce(Subquery(held), Value("")),
+            actor_plain_name=Coalesce(_person_name("actor__"), Value("")),
+        )
+        .annotate(
+            actor_name=Case(
+                When(
+                    ~Q(actor_position=""),
+                    then=Concat("actor_plain_name", Value(" ("), "actor_position", Value(")")),
+                ),
+                default=F("actor_plain_name"),
+                output_field=CharField(),
+            ),
             action_label=_labels_case("action", actions),
             role_code=Case(
                 When(is_transition, then=Subquery(transition.values("role")[:1])),

@@ -113,7 +113,7 @@ def audit_home(request, slug):
             "chain": present.chain_view(organization.pk),
             "form": form,
             "active_filters": form.active_filters(),
-            "rows": present.log_items(rows),
+            "rows": present.log_items(rows, organization_id=organization.pk),
             "next_cursor": next_cursor,
             "query": query.urlencode(),
         },
@@ -207,6 +207,10 @@ def _published_versions(public) -> list[PublishedVersion]:
     versions = []
     publications = [pub for row in public for pub in (row.measure, *row.result_reports)]
     acting = _acting_approvals(publications)
+    positions = present.Positions(
+        publications[0].organization_id if publications else None,
+        {u for pub in publications for u in (pub.published_by_id, pub.approved_by_id)},
+    )
     for row in public:
         for pub in (row.measure, *row.result_reports):
             content = pub.content
@@ -218,7 +222,12 @@ def _published_versions(public) -> list[PublishedVersion]:
                 PublishedVersion(
                     item=item,
                     revision=present.number_text(pub.revision),
-                    published_by=workflow_selectors.person_name(pub.published_by) or "–",
+                    published_by=str(
+                        present.person(
+                            workflow_selectors.person_name(pub.published_by),
+                            position=positions.at(pub.published_by_id, pub.published_at),
+                        )
+                    ),
                     published_at=present.when_text(pub.published_at),
                     approved_by=str(
                         present.person(
@@ -226,6 +235,7 @@ def _published_versions(public) -> list[PublishedVersion]:
                             delegator=acting.get(
                                 (pub.measure_id, pub.result_report_id, pub.approved_at), ""
                             ),
+                            position=positions.at(pub.approved_by_id, pub.approved_at),
                         )
                     ),
                     chain_head=pub.chain_head,

@@ -19,12 +19,13 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from approvals.models import Membership, Role
+from approvals.models import Delegation, Membership, Position, Role
 from approvals.services import transition_perform
 from tests.factories import (
     DivisionFactory,
     MeasureFactory,
     MembershipFactory,
+    PositionFactory,
     ReportingRoundFactory,
     ResultReportFactory,
     UserFactory,
@@ -134,15 +135,17 @@ def _other_organization(people: dict) -> Organization:
     )
     division = DivisionFactory(organization=other, name="กองคลัง")
     round_ = ReportingRoundFactory(organization=other, name="รอบ 12 เดือน")
-    for username, name, role, divisions in (
-        ("other_head", "ผู้อำนวยการกองคลัง ทต.บ้านใหม่", Role.DIVISION_HEAD, [division]),
-        ("other_working", "คณะทำงาน ทต.บ้านใหม่", Role.WORKING_GROUP, None),
-        ("other_nayok", "นายกเทศมนตรีตำบลบ้านใหม่", Role.CHIEF_EXECUTIVE, None),
-        ("other_publisher", "เจ้าหน้าที่เว็บไซต์ ทต.บ้านใหม่", Role.PUBLISHER, None),
-        ("other_auditor", "ผู้ตรวจสอบภายใน ทต.บ้านใหม่", Role.AUDITOR, None),
-    ):
-        people[username] = UserFactory(username=username, first_name=name)
+    for username, name, position, role, divisions in (
+        ("other_head", "นางมาลี ใบเขียว", "ผู้อำนวยการกองคลัง", Role.DIVISION_HEAD, [division]),
+        ("other_working", "นายชาตรี ดวงดี", "ปลัดเทศบาล", Role.WORKING_GROUP, None),
+        ("other_nayok", "นายสุรชัย บ้านใหม่", "นายกเทศมนตรีตำบลบ้านใหม่", Role.CHIEF_EXECUTIVE, None),
+        ("other_publisher", "นางสาวจันทร์เพ็ญ ศรีงาม", "นักประชาสัมพันธ์", Role.PUBLISHER, None),
+        ("other_auditor", "นางนงลักษณ์ ตรวจดี", "นักวิชาการตรวจสอบภายใน", Role.AUDITOR, None),
+    ):  # fmt: skip
+        first, last = name.split(" ", 1)
+        people[username] = UserFactory(username=username, first_name=first, last_name=last)
         MembershipFactory(user=people[username], organization=other, role=role, divisions=divisions)
+        PositionFactory(user=people[username], organization=other, title=position)
     measure = MeasureFactory(
         organization=other, fiscal_year=round_.fiscal_year, number=1, divisions=[division],
         title="เผยแพร่ข้อมูลการจัดซื้อจัดจ้างบนเว็บไซต์", methods=["ประกาศผลการจัดซื้อจัดจ้างทุกเดือน"],
@@ -345,6 +348,8 @@ def data_texts_collect() -> None:
         Organization.objects.values_list("province", flat=True),
         User.objects.values_list("first_name", flat=True),
         User.objects.values_list("last_name", flat=True),
+        Position.objects.values_list("title", flat=True),
+        Delegation.objects.values_list("deputy_position", flat=True),
         Measure.objects.values_list("title", flat=True),
         MeasureMethod.objects.values_list("text", flat=True),
         ResultItem.objects.values_list("text", flat=True),

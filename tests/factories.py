@@ -6,7 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from approvals.models import Delegation, Membership, Role
+from approvals.models import Delegation, Membership, Position, Role
 from workflow.models import (
     Division,
     FiscalYear,
@@ -135,6 +135,15 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     def divisions(self, create, extracted, **kwargs):
         if create and extracted:
             self.divisions.set(extracted)
+
+
+class PositionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Position
+
+    user = factory.SubFactory(UserFactory)
+    organization = factory.SubFactory(OrganizationFactory)
+    title = "ผู้อำนวยการกองคลัง"
 
 
 class DelegationFactory(factory.django.DjangoModelFactory):

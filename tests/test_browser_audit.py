@@ -182,3 +182,154 @@ def test_an_auditor_reads_the_trail_in_the_browser(browser, live_server, eager_c
     head.goto(f"{live_server.url}/measures/{story.measure.pk}/")
     assert "ปฏิบัติราชการแทน" in head.inner_text("main")
     shot(head, "measure-history-box-th-desktop")
+
+
+THAI_MONTHS = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.",
+               "พ.ย.", "ธ.ค.")  # fmt: skip
+
+
+def _rows(page) -> list[list[str]]:
+    """The log's rows as the cells' text; [] when the list says nothing matched."""
+    cells = page.eval_on_selector_all(
+        "table.audit-log tbody tr",
+        "rows => rows.map(r => Array.from(r.cells).map(c => c.innerText.trim()))",
+    )
+    return [row for row in cells if len(row) == 6]
+
+
+def _filter(page, audit: str, pick) -> list[list[str]]:
+    """Open the unfiltered log, set one filter as a person would, send the form."""
+    page.goto(audit)
+    pick(page)
+    with page.expect_navigation():
+        page.click(".audit-filters button[type=submit]")
+    return _rows(page)
+
+
+def _removed(page, label: str) -> list[list[str]]:
+    """Press the ✕ of the active filter named `label`; the list is whole again."""
+    chip = page.locator(f".active-filters a.chip:has-text('{label}')")
+    assert chip.count() == 1, label
+    with page.expect_navigation():
+        chip.click()
+    assert page.locator(".active-filters").count() == 0, label
+    return _rows(page)
+
+
+def test_an_auditor_narrows_the_log_with_each_filter(browser, live_server):
+    # given a full year's workflow, with names and positions
+    world = world_build()
+    story = story_build(world)
+    from approvals.services import position_set
+
+    position_set(
+        organization=world.organization, actor=world["admin"], user=world["working_group"],
+        title="นักวิเคราะห์นโยบายและแผน",
+    )  # fmt: skip
+    slug = world.organization.slug
+    audit = f"{live_server.url}/audit/{slug}/"
+    out = SCREENSHOTS / "i13b"
+    today = timezone.localdate()
+    be = today.year + 543
+    from workflow import thai
+
+    number = thai.to_thai_digits(story.measure.number)
+    page = log_in(browser, live_server, "auditor")
+    page.goto(audit)
+    whole = _rows(page)
+    assert len(whole) == 50  # the first page of a longer log
+
+    # when the auditor picks each filter in turn, the list narrows, the filter is shown
+    # above it, and its ✕ gives the whole list back
+    checks = {
+        "จาก": (
+            lambda p: p.fill("#id_date_from", f"{today.day} {THAI_MONTHS[today.month - 1]} {be}"),
+            lambda rows: rows == whole,  # everything happened today
+        ),
+        "ถึง": (
+            lambda p: p.fill(
+                "#id_date_to", thai.to_thai_digits(f"{today - dt.timedelta(days=1):%d/%m}/{be}")
+            ),
+            lambda rows: rows == [],  # nothing before today
+        ),
+        "บุคคล": (
+            lambda p: (
+                p.fill(".audit-filters label:has(#id_person) input[type=search]", "สุดา"),
+                p.select_option("#id_person", str(world["working_group"].pk)),
+            ),
+            lambda rows: rows and all(r[1].startswith("สุดา รักงาน") for r in rows),
+        ),
+        "การดำเนินการ": (
+            lambda p: p.select_option("#id_action", label="ส่งกลับแก้ไข"),
+            lambda rows: (
+                [r[2] for r in rows] == ["ส่งกลับแก้ไข"] and rows[0][4] == "ขอให้ระบุช่องทางเผยแพร่"
+            ),
+        ),
+        "สถานะ": (
+            lambda p: p.select_option("#id_state", label="อนุมัติแล้ว"),
+            lambda rows: len(rows) == 3 and {r[2] for r in rows} == {"อนุมัติ"},
+        ),
+        "กอง": (
+            lambda p: p.select_option("#id_division", label="กองการศึกษา ศาสนาและวัฒนธรรม"),
+            lambda rows: 0 < len(rows) < len(whole),
+        ),
+        "มาตรการ": (
+            lambda p: p.select_option("#id_measure", str(story.measure.pk)),
+            lambda rows: rows and all(f"มาตรการข้อ {number}" in r[3] for r in rows),
+        ),
+        "รายงานผล": (
+            lambda p: p.select_option("#id_report", str(story.report.pk)),
+            lambda rows: rows and all(f"ผลการดำเนินการ มาตรการข้อ {number}" in r[3] for r in rows),
+        ),
+    }
+    labels = {}
+    for name, (pick, narrowed) in checks.items():
+        rows = _filter(page, audit, pick)
+        assert narrowed(rows), (name, rows[:3])
+        active = page.inner_text(".active-filters")
+        labels[name] = active
+        shot_name = f"i13b/audit-log-filter-{len(labels)}-th-desktop"
+        shot(page, shot_name)
+        # the chip's label is the field's own label
+        chip_label = page.inner_text(".active-filters a.chip").split(":", 1)[0].strip()
+        assert _removed(page, chip_label) == whole, name
+    assert "สุดา รักงาน (นักวิเคราะห์นโยบายและแผน, คณะทำงาน)" in labels["บุคคล"]
+    assert f"มาตรการข้อ {number}" in labels["มาตรการ"]
+    assert f"ผลการดำเนินการ มาตรการข้อ {number}" in labels["รายงานผล"]
+
+    # and two filters at once narrow further; removing one keeps the other
+    page.goto(audit)
+    page.select_option("#id_measure", str(story.measure.pk))
+    page.select_option("#id_action", label="อนุมัติ")
+    with page.expect_navigation():
+        page.click(".audit-filters button[type=submit]")
+    both = _rows(page)
+    # the measure, its revision and its result report (the measure's items include its reports)
+    assert len(both) == 3 and {r[2] for r in both} == {"อนุมัติ"}
+    assert "ประเสริฐ มั่นคง" in " ".join(r[1] for r in both)
+    with page.expect_navigation():
+        page.click(".active-filters a.chip:has-text('การดำเนินการ')")
+    assert "measure=" in page.url and "action=" not in page.url
+    assert len(_rows(page)) > len(both)
+
+    # then the same in English and on a phone: the measure and report filters
+    for language, viewport, size in (
+        ("en", DESKTOP, "desktop"), ("th", PHONE, "phone"), ("en", PHONE, "phone"),
+    ):  # fmt: skip
+        other = log_in(browser, live_server, "auditor", viewport=viewport)
+        if language == "en":
+            other.context.add_cookies(
+                [{"name": "django_language", "value": "en", "url": live_server.url}]
+            )
+        for field, pk, words in (
+            ("#id_measure", story.measure.pk, "measure 1" if language == "en" else "มาตรการข้อ"),
+            ("#id_report", story.report.pk, "results of" if language == "en" else "ผลการดำเนินการ"),
+        ):
+            rows = _filter(other, audit, lambda p, f=field, v=pk: p.select_option(f, str(v)))
+            assert rows and all(words in r[3].lower() for r in rows), (language, size, field)
+            assert other.locator(".active-filters a.chip").count() == 1
+            width = other.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"] + 1, (language, size, field, width)
+            shot(other, f"i13b/audit-log-{field[4:]}-{language}-{size}")
+        other.context.close()
+    out.mkdir(parents=True, exist_ok=True)

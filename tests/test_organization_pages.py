@@ -8,8 +8,18 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
-from approvals.models import Delegation, Membership, Role
-from tests.factories import DivisionFactory, MembershipFactory, UserFactory
+from approvals import delivery, services
+from approvals.exceptions import NotPermitted
+from approvals.models import (
+    Delegation,
+    DeliveryStatus,
+    Membership,
+    NotificationKind,
+    OutboxMessage,
+    Position,
+    Role,
+)
+from tests.factories import DivisionFactory, MembershipFactory, OrganizationFactory, UserFactory
 from tests.web_helpers import as_user, people_of
 from workflow.models import Division
 
@@ -58,23 +68,46 @@ def test_admin_invites_a_person_who_sets_a_password_through_the_link(
     # given the admin
     _people, division, admin = office
 
-    # when they invite a division head by e-mail
-    with django_capture_on_commit_callbacks(execute=True):
+    # when they invite a division head by e-mail, with her position
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
         response = as_user(admin).post(
-        reverse("organization:people"),
+            reverse("organization:people"),
             {"first_name": "สมหญิง", "last_name": "รักงาน", "email": "somying@khaothong.go.th",
-             "role": Role.DIVISION_HEAD, "division_ids": [division.pk]},
+             "position": "ผู้อำนวยการกองคลัง", "role": Role.DIVISION_HEAD,
+             "division_ids": [division.pk]},
         )  # fmt: skip
 
-    # then the person exists with the role and its division, and gets a one-time link
+    # then the person exists with the role, its division and the position
     assert response.status_code == 302
     person = get_user_model().objects.get(email="somying@khaothong.go.th")
     membership = Membership.objects.get(user=person, organization=organization)
     assert membership.role == Role.DIVISION_HEAD
     assert list(membership.divisions.all()) == [division]
     assert membership.history.filter(history_user=admin).exists()
-    (message,) = mail.outbox
-    link = re.search(r"https?://\S+/accounts/password/reset/\S+/", message.body).group(0)
+    position = Position.objects.get(user=person, organization=organization)
+    assert position.title == "ผู้อำนวยการกองคลัง"
+    assert position.history.get().history_user == admin
+    # and the invitation waits in the outbox, handed to the workers only after commit
+    assert mail.outbox == []
+    (message,) = OutboxMessage.objects.filter(recipient=person, kind=NotificationKind.INVITATION)
+    assert message.status == DeliveryStatus.PENDING
+    assert after_commit, "the hand-over to the workers waits for the commit"
+    assert "token" not in str(message.payload) and "/reset/" not in str(message.payload)
+
+    # when the worker's task runs, and runs again (a redelivered task)
+    first = delivery.outbox_send(message_id=message.pk)
+    again = delivery.outbox_send(message_id=message.pk)
+
+    # then one e-mail, with a stable Message-ID and the one-time link
+    assert (first.outcome, again.outcome) == (delivery.Outcome.SENT, delivery.Outcome.SKIPPED)
+    (email,) = mail.outbox
+    assert email.to == ["somying@khaothong.go.th"]
+    assert email.extra_headers["Message-ID"] == delivery.message_id_for(
+        f"invitation:{organization.pk}:{person.pk}"
+    )
+    assert "ผู้อำนวยการกองคลัง" in email.body and "หัวหน้าส่วนราชการ" in email.body
+    link = re.search(r"https?://\S+/accounts/password/reset/\S+/", email.body).group(0)
+    assert link in email.alternatives[0][0]
     path = link.split("testserver", 1)[-1]
     form = client.get(path, follow=True)
     assert form.status_code == 200
@@ -85,6 +118,81 @@ def test_admin_invites_a_person_who_sets_a_password_through_the_link(
     assert done.status_code == 302
     person.refresh_from_db()
     assert person.check_password("ขอบคุณ-2564-abc")
+    message.refresh_from_db()
+    assert message.status == DeliveryStatus.SENT
+
+
+def test_inviting_someone_who_has_an_account_sends_no_second_invitation(office, organization):
+    _people, _division, admin = office
+    known = UserFactory(email="known@khaothong.go.th")
+
+    as_user(admin).post(
+        reverse("organization:people"),
+        {"first_name": "ก", "email": "known@khaothong.go.th", "role": Role.WORKING_GROUP},
+    )
+
+    assert Membership.objects.filter(user=known, role=Role.WORKING_GROUP).exists()
+    assert not OutboxMessage.objects.filter(kind=NotificationKind.INVITATION).exists()
+
+
+def test_admin_sets_changes_and_clears_a_position_with_history(office, organization):
+    # given a division head of the organization
+    people, _division, admin = office
+    client = as_user(admin)
+    url = reverse("organization:position-change", args=[people.head.pk])
+
+    # when the admin sets her position, changes it, then clears it
+    client.post(url, {"position": "  ผู้อำนวยการ  กองคลัง "})
+    shown = client.get(reverse("organization:people")).content.decode()
+    client.post(url, {"position": "ปลัดองค์การบริหารส่วนตำบล"})
+    client.post(url, {"position": "ปลัดองค์การบริหารส่วนตำบล"})  # no change: no history row
+    client.post(url, {"position": ""})
+
+    # then the page showed it, and every version is in the history with who changed it
+    assert "ผู้อำนวยการ กองคลัง" in shown
+    assert not Position.objects.filter(user=people.head).exists()
+    versions = Position.history.filter(user_id=people.head.pk).order_by("history_date")
+    assert [(v.history_type, v.title) for v in versions] == [
+        ("+", "ผู้อำนวยการ กองคลัง"), ("~", "ปลัดองค์การบริหารส่วนตำบล"),
+        ("-", "ปลัดองค์การบริหารส่วนตำบล"),
+    ]  # fmt: skip
+    assert {v.history_user for v in versions} == {admin}
+
+
+def test_only_the_organizations_admin_sets_a_position(office, organization):
+    # given the organization's people, and an admin of another organization
+    people, _division, admin = office
+    other = OrganizationFactory(slug="ban-mai")
+    other_admin = MembershipFactory(organization=other, role=Role.ADMIN).user
+    outsider = MembershipFactory(organization=other, role=Role.WORKING_GROUP).user
+    url = reverse("organization:position-change", args=[people.head.pk])
+
+    # when every other role tries, and the other organization's admin tries
+    for person in (people.head, people.working, people.chief, people.publisher, people.auditor):
+        response = as_user(person).post(url, {"position": "นายก"})
+        assert response.status_code == 404, person
+    assert as_user(other_admin).post(url, {"position": "นายก"}).status_code == 404
+    # nor may the admin name a person of another organization through the service
+    with pytest.raises(NotPermitted):
+        services.position_set(organization=organization, actor=admin, user=outsider, title="x")
+    with pytest.raises(NotPermitted):
+        services.position_set(organization=other, actor=admin, user=people.head, title="x")
+
+    # then nothing was recorded
+    assert not Position.objects.exists()
+    assert not Position.history.exists()
+
+
+def test_a_position_with_a_nul_or_too_long_is_refused_and_said(office):
+    people, _division, admin = office
+    url = reverse("organization:position-change", args=[people.head.pk])
+
+    nul = as_user(admin).post(url, {"position": "ปลัด\x00"}, follow=True)
+    long = as_user(admin).post(url, {"position": "ก" * 201}, follow=True)
+
+    assert nul.status_code in (200, 400) and long.status_code == 200
+    assert not Position.objects.exists()
+    assert "200" in long.content.decode() or "๒๐๐" in long.content.decode()
 
 
 def test_a_division_head_without_a_division_is_refused_and_explained(office):
@@ -96,7 +204,7 @@ def test_a_division_head_without_a_division_is_refused_and_explained(office):
     )
 
     page = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "หัวหน้าส่วนราชการต้องมีกอง/สำนักที่รับผิดชอบ" in page
     assert 'value="somying@khaothong.go.th"' in page
 

@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "approvals.context_processors.inbox",
+                "approvals.context_processors.me",
             ],
             "builtins": ["workflow.templatetags.thai", "workflow.templatetags.labels"],
         },

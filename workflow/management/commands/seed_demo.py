@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from approvals.models import Delegation, Membership, Role
+from approvals.models import Delegation, Membership, Position, Role
 from workflow.importing import report_import
 from workflow.models import Division, FiscalYear, Organization, ReportingRound
 
@@ -21,20 +21,23 @@ DEMO_PASSWORD = "itaflow-2564"
 # The ITA 2564 indicators each seed measure addresses (by measure number).
 SEED_INDICATORS = {1: [7, 9], 2: [6, 8], 3: [6, 8], 4: [1, 8], 5: [5, 10], 6: [5, 10], 7: [5, 10]}
 
-# username, first name, role, divisions headed
+# username, first name, last name, position (ตำแหน่ง), role, divisions headed; the names are
+# invented, the positions are those of an อบต.'s establishment
 PEOPLE = [
-    ("palad", "หัวหน้าสำนักปลัด", Role.DIVISION_HEAD, ["สำนักปลัด"]),
-    ("klang", "ผู้อำนวยการกองคลัง", Role.DIVISION_HEAD, ["กองคลัง"]),
-    ("chang", "ผู้อำนวยการกองช่าง", Role.DIVISION_HEAD, ["กองช่าง"]),
-    ("suksa", "ผู้อำนวยการกองการศึกษาฯ", Role.DIVISION_HEAD, ["กองการศึกษา ศาสนาและวัฒนธรรม"]),
-    ("working", "คณะทำงาน ITA", Role.WORKING_GROUP, []),
-    ("working2", "คณะทำงาน ITA (2)", Role.WORKING_GROUP, []),
-    ("nayok", "นายก อบต.เขาทอง", Role.CHIEF_EXECUTIVE, []),
-    ("deputy", "รองนายก อบต.เขาทอง", None, []),
-    ("publisher", "เจ้าหน้าที่เว็บไซต์", Role.PUBLISHER, []),
-    ("auditor", "ผู้ตรวจสอบภายใน", Role.AUDITOR, []),
-    ("orgadmin", "ผู้ดูแลระบบ อบต.", Role.ADMIN, []),
-]
+    ("palad", "นางสาวกนกวรรณ", "ศรีสวัสดิ์", "หัวหน้าสำนักปลัดองค์การบริหารส่วนตำบล",
+     Role.DIVISION_HEAD, ["สำนักปลัด"]),
+    ("klang", "นางวันเพ็ญ", "ทองดี", "ผู้อำนวยการกองคลัง", Role.DIVISION_HEAD, ["กองคลัง"]),
+    ("chang", "นายประวิทย์", "มั่นการ", "ผู้อำนวยการกองช่าง", Role.DIVISION_HEAD, ["กองช่าง"]),
+    ("suksa", "นางสาวอรุณี", "แก้วใส", "ผู้อำนวยการกองการศึกษา ศาสนาและวัฒนธรรม",
+     Role.DIVISION_HEAD, ["กองการศึกษา ศาสนาและวัฒนธรรม"]),
+    ("working", "นายสมชาย", "ใจดี", "ปลัดองค์การบริหารส่วนตำบล", Role.WORKING_GROUP, []),
+    ("working2", "นางสุดา", "พรหมมา", "นักวิเคราะห์นโยบายและแผน", Role.WORKING_GROUP, []),
+    ("nayok", "นายวิรัช", "บุญมา", "นายกองค์การบริหารส่วนตำบลเขาทอง", Role.CHIEF_EXECUTIVE, []),
+    ("deputy", "นายอนันต์", "รุ่งเรือง", "รองนายกองค์การบริหารส่วนตำบลเขาทอง", None, []),
+    ("publisher", "นางสาวปิยะนุช", "สายทอง", "นักประชาสัมพันธ์", Role.PUBLISHER, []),
+    ("auditor", "นางรัตนา", "ตรงใจ", "นักวิชาการตรวจสอบภายใน", Role.AUDITOR, []),
+    ("orgadmin", "นายธนพล", "คงสุข", "นักวิชาการคอมพิวเตอร์", Role.ADMIN, []),
+]  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -65,16 +68,18 @@ class Command(BaseCommand):
                 due_on=dt.date(2021, 10, 31),
             )  # fmt: skip
             User = get_user_model()
-            for username, first_name, role, headed in PEOPLE:
+            for username, first_name, last_name, position, role, headed in PEOPLE:
                 user = User.objects.create_user(
                     username=username,
                     password=DEMO_PASSWORD,
                     first_name=first_name,
+                    last_name=last_name,
                     email=f"{username}@khaothong.go.th",
                 )  # every one an ordinary account: the admin is a role, not a superuser
                 if role:
                     membership = Membership.objects.create(user=user, organization=org, role=role)
                     membership.divisions.set([divisions[name] for name in headed])
+                Position.objects.create(user=user, organization=org, title=position)
             Delegation.objects.create(
                 organization=org,
                 delegator=User.objects.get(username="nayok"),
@@ -102,12 +107,14 @@ class Command(BaseCommand):
 
     def _print_people(self):
         self.stdout.write(f"\nDemo accounts (password for all: {DEMO_PASSWORD}):")
-        for username, first_name, role, headed in PEOPLE:
+        for username, first_name, last_name, position, role, headed in PEOPLE:
             label = (
                 role.label if role else "deputy: acts as chief executive while delegated (30 days)"
             )
             suffix = f" — {', '.join(headed)}" if headed else ""
-            self.stdout.write(f"  {username:<10} {first_name} · {label}{suffix}")
+            self.stdout.write(
+                f"  {username:<10} {first_name} {last_name} ({position}) · {label}{suffix}"
+            )
         self.stdout.write(
             "\nThe Django admin (/admin/) is for the platform operator only: create one with"
             " `manage.py createsuperuser`."
