@@ -293,3 +293,20 @@ def test_bulk_action_skips_items_of_another_organization(world):
     )
     assert response.status_code == 302
     assert Measure.objects.get(pk=measure.pk).state == State.REVIEWED
+
+
+def test_a_revision_not_yet_edited_says_it_changes_nothing(office):
+    # given a published measure just revised, nothing edited yet
+    people, _division, _round, measure = office
+    walk_to_published(measure, people)
+    transition_perform(
+        item=Measure.objects.get(pk=measure.pk), action=Action.REVISE, actor=people.working
+    )
+
+    # when the working group opens it
+    page = as_user(people.working).get(reverse("workflow:measure-detail", args=[measure.pk]))
+
+    # then it says so, and shows no list of changes
+    html = page.content.decode()
+    assert "ฉบับปรับปรุงนี้ยังไม่ได้แก้ไขข้อความใดจากฉบับที่เผยแพร่" in html
+    assert "revision-changes" not in html
