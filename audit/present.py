@@ -594,6 +594,10 @@ def item_heading(model, row: dict) -> str:
     names = Names()
     if model is Measure:
         return f"{measure_label(row['number'])}: {row['title']}"
+    if model._meta.label_lower == INTRODUCTION:
+        from workflow.models import FiscalYear
+
+        return introduction_text(FiscalYear.objects.get(pk=row["fiscal_year_id"]).year)
     return names.get(apps.get_model("workflow", "ResultReport"), row["id"])
 
 
@@ -606,7 +610,7 @@ class LogItem:
     who: Person
     action: str
     item: str
-    item_kind: str  # "measures", "reports" or "" (no timeline)
+    item_kind: str  # "measures", "reports", "introductions" or "" (no timeline)
     item_pk: int | None
     record: str
     reason: str
@@ -633,6 +637,27 @@ def _record_rows(rows) -> dict[tuple[str, int], object]:
         for record in model.objects.filter(pk__in=pks):
             found[(label, record.pk)] = record
     return found
+
+
+INTRODUCTION = "workflow.reportintroduction"
+
+
+def introduction_text(year: int) -> str:
+    return gettext("Opening paragraph of the report, fiscal year %(year)s") % {
+        "year": number_text(year)
+    }
+
+
+def _introduction_years(rows) -> dict[int, int]:
+    """opening paragraph id → its fiscal year, for the entries of the page that are one's."""
+    from workflow.models import ReportIntroduction
+
+    ids = {r["subject_pk"] for r in rows if r.get("subject_model") == INTRODUCTION}
+    if not ids:
+        return {}
+    return dict(
+        ReportIntroduction.objects.filter(pk__in=ids).values_list("pk", "fiscal_year__year")
+    )
 
 
 def _subject_text(record, names: Names) -> str:
@@ -676,6 +701,7 @@ def log_items(rows) -> list[LogItem]:
     names.prime(Measure, {r["measure_id"] for r in rows})
     names.prime(ResultReport, {r["result_report_id"] for r in rows})
     records = _record_rows(rows)
+    introduction_years = _introduction_years(rows)
     delegators = _delegators_of(
         {r.delegation_id for r in records.values() if isinstance(r, TransitionLog)}
     )
@@ -700,6 +726,9 @@ def log_items(rows) -> list[LogItem]:
         elif row["measure_id"]:
             kind, pk = "measures", row["measure_id"]
             item = names.get(Measure, pk)
+        elif row.get("subject_model") == INTRODUCTION and row["subject_pk"] in introduction_years:
+            kind, pk = "introductions", row["subject_pk"]
+            item = introduction_text(introduction_years[pk])
         else:
             pk = None
             item = _subject_text(record, names) if record is not None else ""
