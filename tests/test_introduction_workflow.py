@@ -371,3 +371,56 @@ def test_auditor_timeline_shows_the_paragraph_changes_readably_and_the_chain_ver
     assert "ข้อความนำของรายงาน" in log
     # and the chain verifies
     assert chain.verify(organization.pk).ok
+
+
+# --- the API and the year page ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_opening_paragraph_api_takes_each_step_only_from_its_role(organization):
+    from rest_framework.test import APIClient
+
+    # given a drafted opening paragraph
+    people = world(organization)
+    introduction = draft(organization, people)
+    base = f"/api/v1/introductions/{introduction.pk}"
+
+    def api(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    # when the division head asks for its actions and submits, then nothing is offered or done
+    assert api(people.head).get(f"{base}/actions/").json()["actions"] == []
+    submitted = api(people.head).post(f"{base}/transitions/submit/", {}, format="json")
+    assert submitted.status_code == 403
+    # and someone of another organization does not find it
+    assert api(UserFactory()).get(f"{base}/actions/").status_code == 404
+
+    # when the working group asks, then it may submit and edit; and it submits
+    offered = api(people.working).get(f"{base}/actions/").json()
+    assert offered["actions"] == ["submit"] and offered["editable"] == ["introduction"]
+    response = api(people.working).post(f"{base}/transitions/submit/", {}, format="json")
+    assert response.status_code == 200 and state_of(introduction) == State.SUBMITTED
+
+    # and a publication at a later moment is refused: it is published at once
+    later = (timezone.now() + dt.timedelta(days=1)).isoformat()
+    refused_later = api(people.publisher).post(
+        f"{base}/transitions/publish/", {"publish_at": later}, format="json"
+    )
+    assert refused_later.status_code == 400
+
+
+@pytest.mark.django_db
+def test_year_page_links_to_the_opening_paragraph_with_its_state(client, organization):
+    # given a drafted opening paragraph
+    people = world(organization)
+    draft(organization, people)
+
+    # when the chief executive opens the year page
+    client.force_login(people.chief)
+    page = client.get(reverse("workflow:year", args=[2564])).content.decode()
+
+    # then it links to the paragraph's page and says its state
+    assert reverse("workflow:introduction-edit", args=[organization.slug, 2564]) in page
+    assert "ข้อความนำ" in page

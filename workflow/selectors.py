@@ -555,6 +555,19 @@ def public_introduction(
     return text or ""
 
 
+def year_introductions(*, user, year: int):
+    """The opening paragraphs of a fiscal year in the person's organizations, for the year page."""
+    from workflow.models import ReportIntroduction
+
+    return (
+        ReportIntroduction.objects.filter(
+            organization_id__in=organization_ids_of(user), fiscal_year__year=year
+        )
+        .select_related("organization", "fiscal_year")
+        .order_by("organization__name")
+    )
+
+
 def introduction_years(*, user) -> list[tuple[Organization, int]]:
     """(organization, BE year) pairs whose opening paragraph the person may write."""
     from approvals.models import Membership, Role

@@ -114,6 +114,7 @@ def year_overview(request, year: int):
         "grid": selectors.year_grid(user=request.user, year=year, division=division),
         "division": division,
         "divisions": selectors.filter_choices(user=request.user)["divisions"],
+        "introductions": selectors.year_introductions(user=request.user, year=year),
     }
     return render(request, "workflow/year.html", context)
 
