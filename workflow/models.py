@@ -485,7 +485,27 @@ class Evidence(models.Model):
         return self.title
 
 
-class Publication(models.Model):
+class PublishedCopy(models.Model):
+    """What every frozen copy of a published item records: who approved and published it,
+    when, and the audit chain's head at that moment."""
+
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
+        verbose_name=_("approved by"),
+    )  # fmt: skip
+    approved_at = models.DateTimeField(_("approved at"), null=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
+        verbose_name=_("published by"),
+    )  # fmt: skip
+    published_at = models.DateTimeField(_("published at"), db_index=True)
+    chain_head = models.CharField(_("audit chain head at publication"), max_length=64, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Publication(PublishedCopy):
     """What the public sees: a frozen copy of one item as it was published.
 
     The working copy may be revised afterwards; the public pages read only
@@ -509,17 +529,6 @@ class Publication(models.Model):
     )  # fmt: skip
     revision = models.PositiveIntegerField(_("revision"))
     content = models.JSONField(_("content as published"))
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
-        verbose_name=_("approved by"),
-    )  # fmt: skip
-    approved_at = models.DateTimeField(_("approved at"), null=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
-        verbose_name=_("published by"),
-    )  # fmt: skip
-    published_at = models.DateTimeField(_("published at"), db_index=True)
-    chain_head = models.CharField(_("audit chain head at publication"), max_length=64, blank=True)
     chain_seq = models.BigIntegerField(_("audit chain length at publication"), null=True)
     approval = models.ForeignKey(
         "audit.TransitionLog", on_delete=models.PROTECT, null=True, related_name="+",
@@ -651,7 +660,7 @@ class ReportIntroduction(WorkflowItem):
         return self.text[:80]
 
 
-class IntroductionPublication(models.Model):
+class IntroductionPublication(PublishedCopy):
     """The opening paragraph as the public sees it: a frozen copy made at each publication.
 
     The public page, the PDF and the XLSX show the newest one (as of a date: the newest
@@ -672,17 +681,6 @@ class IntroductionPublication(models.Model):
     )  # fmt: skip
     revision = models.PositiveIntegerField(_("revision"))
     text = models.TextField(_("text as published"))
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
-        verbose_name=_("approved by"),
-    )  # fmt: skip
-    approved_at = models.DateTimeField(_("approved at"), null=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
-        verbose_name=_("published by"),
-    )  # fmt: skip
-    published_at = models.DateTimeField(_("published at"), db_index=True)
-    chain_head = models.CharField(_("audit chain head at publication"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["-published_at"]
