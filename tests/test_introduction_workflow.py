@@ -424,3 +424,56 @@ def test_year_page_links_to_the_opening_paragraph_with_its_state(client, organiz
     # then it links to the paragraph's page and says its state
     assert reverse("workflow:introduction-edit", args=[organization.slug, 2564]) in page
     assert "ข้อความนำ" in page
+
+
+# --- the migration of the paragraphs written before -------------------------------------------
+
+
+@pytest.mark.django_db
+def test_migration_keeps_what_the_public_saw_of_the_paragraphs_written_before(organization):
+    import importlib
+
+    from django.apps import apps
+
+    from workflow.models import Publication
+
+    migration = importlib.import_module("workflow.migrations.0009_i16b_introduction_workflow")
+    # given a paragraph frozen by the measures' publications as the public saw it (the old way)
+    people = world(organization)
+    introduction = draft(organization, people)
+    publication = Publication.objects.get()
+    Publication.objects.update(content={**publication.content, "introduction": FIRST})
+    ReportIntroduction.objects.filter(pk=introduction.pk).update(state=State.DRAFTED, revision=1)
+
+    # when the migration's data step runs
+    migration.introductions_into_the_workflow(apps, None)
+
+    # then the paragraph is published, as of the publication that showed it
+    migrated = ReportIntroduction.objects.get(pk=introduction.pk)
+    assert (migrated.state, migrated.revision) == (State.PUBLISHED, 1)
+    (copy,) = IntroductionPublication.objects.all()
+    assert copy.text == FIRST and copy.published_at == publication.published_at
+
+
+@pytest.mark.django_db
+def test_migration_makes_a_paragraph_edited_since_a_draft_of_its_next_revision(organization):
+    import importlib
+
+    from django.apps import apps
+
+    from workflow.models import Publication
+
+    migration = importlib.import_module("workflow.migrations.0009_i16b_introduction_workflow")
+    # given a paragraph the public saw as FIRST and edited since to SECOND
+    people = world(organization)
+    introduction = draft(organization, people, SECOND)
+    publication = Publication.objects.get()
+    Publication.objects.update(content={**publication.content, "introduction": FIRST})
+
+    # when
+    migration.introductions_into_the_workflow(apps, None)
+
+    # then the public keeps FIRST, and SECOND is the draft of revision 2
+    migrated = ReportIntroduction.objects.get(pk=introduction.pk)
+    assert (migrated.state, migrated.revision) == (State.DRAFTED, 2)
+    assert IntroductionPublication.objects.get().text == FIRST
