@@ -477,3 +477,31 @@ def test_migration_makes_a_paragraph_edited_since_a_draft_of_its_next_revision(o
     migrated = ReportIntroduction.objects.get(pk=introduction.pk)
     assert (migrated.state, migrated.revision) == (State.DRAFTED, 2)
     assert IntroductionPublication.objects.get().text == FIRST
+
+
+# --- the admin ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_admin_moves_the_opening_paragraph_only_through_the_role_checks(client, organization):
+    # given a drafted paragraph and the platform operator, first with no role in the organization
+    people = world(organization)
+    introduction = draft(organization, people)
+    operator = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(operator)
+    url = reverse("admin:workflow_reportintroduction_changelist")
+    submit = {"action": "transition_submit", "_selected_action": [introduction.pk]}
+
+    # when they submit it from the admin, then it is refused and nothing moves
+    assert client.get(url).status_code == 200
+    assert "ไม่มีสิทธิ์" in client.post(url, submit, follow=True).content.decode()
+    assert state_of(introduction) == State.DRAFTED
+    # and the admin edits nothing directly
+    change = reverse("admin:workflow_reportintroduction_change", args=[introduction.pk])
+    client.post(change, {"text": SECOND})
+    assert ReportIntroduction.objects.get(pk=introduction.pk).text == FIRST
+
+    # when they are a working group member, then the admin's submit goes through the service
+    MembershipFactory(user=operator, organization=organization, role=Role.WORKING_GROUP)
+    client.post(url, submit)
+    assert state_of(introduction) == State.SUBMITTED
