@@ -110,6 +110,10 @@ def test_opening_paragraph_through_the_workflow_in_chromium(browser, live_server
     assert TEXT in page.inner_text("p.introduction")
     context.close()
     assert ReportIntroduction.objects.get(pk=introduction.pk).state == State.PUBLISHED
+
+    # and the auditor reads its whole history on the audit timeline
+    timeline = f"/audit/{organization.slug}/introductions/{introduction.pk}/"
+    auditor = shots(browser, live_server, "auditor", timeline, "introduction-audit-timeline")
     # and no page scrolls sideways on the phone
-    for widths in (working, chief, publisher, citizen):
+    for widths in (working, chief, publisher, citizen, auditor):
         assert widths[("th", "phone")] <= 390 and widths[("en", "phone")] <= 390, widths
