@@ -264,7 +264,13 @@ def publication_schedule(
     comment: str = "",
     expected_version: int | None = None,
 ) -> PublicationSchedule:
-    """Order an approved item published at `publish_at`; replaces a pending order for it."""
+    """Order an approved item published at `publish_at`; replaces a pending order for it.
+
+    Measures and result reports only: the opening paragraph and the analysis are published
+    at once (a schedule names a measure).
+    """
+    if isinstance(item, permissions.WORKING_GROUP_ITEMS):
+        raise TransitionNotAllowed()
     with transaction.atomic():
         locked, facts = permissions.lock_with_facts(type(item), item.pk, actor)
         if not facts.is_member:

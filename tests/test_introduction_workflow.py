@@ -505,3 +505,20 @@ def test_admin_moves_the_opening_paragraph_only_through_the_role_checks(client, 
     MembershipFactory(user=operator, organization=organization, role=Role.WORKING_GROUP)
     client.post(url, submit)
     assert state_of(introduction) == State.SUBMITTED
+
+
+@pytest.mark.django_db
+def test_opening_paragraph_is_never_scheduled_from_the_page(client, organization):
+    # given an approved opening paragraph and its publisher
+    people = world(organization)
+    introduction = draft(organization, people)
+    walk(introduction, people, to=State.APPROVED)
+    client.force_login(people.publisher)
+    url = reverse("workflow:publication-schedule", args=["introduction", introduction.pk])
+
+    # when the publisher posts a schedule for it anyway
+    response = client.post(url, {"publish_at": "01/01/2580 09:00"})
+
+    # then it is refused, not a server error, and nothing is scheduled or published
+    assert response.status_code in (302, 400, 409)
+    assert state_of(introduction) == State.APPROVED
