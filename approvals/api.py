@@ -28,7 +28,7 @@ from config.api import ErrorSerializer, expected_version, with_etag
 from config.security import client_ip
 from workflow.api.serializers import id_field, ids_field, version_field
 from workflow.api.views import IF_MATCH, FlagFilter, id_filter, visible
-from workflow.models import Action, Measure, Organization, ResultReport
+from workflow.models import Action, Measure, Organization, ReportIntroduction, ResultReport
 from workflow.text import TEXT_MAX_LENGTH
 
 ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 401, 403, 404, 409)}
@@ -72,8 +72,8 @@ def _item(model, user, pk):
     if model is ResultReport:
         queryset = ResultReport.objects.filter(measure__organization_id__in=visible(user))
         queryset = queryset.select_related("measure")
-    else:
-        queryset = Measure.objects.filter(organization_id__in=visible(user))
+    else:  # a measure, or an opening paragraph: both of one organization
+        queryset = model.objects.filter(organization_id__in=visible(user))
     return get_object_or_404(queryset, pk=pk)
 
 
@@ -101,6 +101,10 @@ class TransitionView(APIView):
         data = serializer.validated_data
         version = expected_version(request, data, required=False)
         publish_at = data.get("publish_at")
+        if publish_at and self.model is ReportIntroduction:
+            from approvals.exceptions import ValidationFailed
+
+            raise ValidationFailed({"publish_at": ["The opening paragraph is published at once."]})
         if action == Action.PUBLISH and publish_at and publish_at > timezone.now():
             schedule = services.publication_schedule(
                 item=item,
@@ -129,6 +133,12 @@ class ResultReportTransitionView(TransitionView):
     model = ResultReport
 
 
+class IntroductionTransitionView(TransitionView):
+    """Take a workflow action on the opening paragraph of a year's report."""
+
+    model = ReportIntroduction
+
+
 class ActionsView(APIView):
     """The actions you may take on the item now, and the parts you may edit."""
 
@@ -137,7 +147,9 @@ class ActionsView(APIView):
     @extend_schema(responses={200: ActionsSerializer, **ERRORS})
     def get(self, request, pk: int):
         item = _item(self.model, request.user, pk)
-        parts = ("measure",) if self.model is Measure else ("items", "evidence", "recommendations")
+        parts = {Measure: ("measure",), ReportIntroduction: ("introduction",)}.get(
+            self.model, ("items", "evidence", "recommendations")
+        )
         data = {
             "actions": [a.value for a in permissions.actions_available(request.user, item)],
             "editable": [p for p in parts if permissions.may_edit(request.user, item, p)],
@@ -149,6 +161,10 @@ class ActionsView(APIView):
 
 class ResultReportActionsView(ActionsView):
     model = ResultReport
+
+
+class IntroductionActionsView(ActionsView):
+    model = ReportIntroduction
 
 
 class QueueEntrySerializer(serializers.Serializer):
@@ -419,6 +435,16 @@ urlpatterns = [
         "result-reports/<int:pk>/actions/",
         ResultReportActionsView.as_view(),
         name="result-report-actions",
+    ),
+    path(
+        "introductions/<int:pk>/transitions/<str:action>/",
+        IntroductionTransitionView.as_view(),
+        name="introduction-transition",
+    ),
+    path(
+        "introductions/<int:pk>/actions/",
+        IntroductionActionsView.as_view(),
+        name="introduction-actions",
     ),
     path("queue/", QueueView.as_view(), name="queue"),
 ]

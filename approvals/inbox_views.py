@@ -72,6 +72,6 @@ def inbox_preferences(request):
 
 def item_redirect(request, kind: str, pk: int):
     """The link in e-mails: on to the item's page (the page itself checks who may see it)."""
-    if kind not in ("measure", "result-report", "analysis"):
+    if kind not in ("measure", "result-report", "analysis", "introduction"):
         raise Http404
     return redirect(item_page(kind, pk))

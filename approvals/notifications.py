@@ -36,9 +36,11 @@ from workflow.models import (
     Action,
     Analysis,
     AssessmentScheme,
+    FiscalYear,
     ItaResult,
     Measure,
     ReportingRound,
+    ReportIntroduction,
     ResultReport,
 )
 
@@ -80,6 +82,8 @@ def item_path(item: Measure | ResultReport) -> str:
 def item_kind(item) -> str:
     if isinstance(item, Analysis):
         return "analysis"
+    if isinstance(item, ReportIntroduction):
+        return "introduction"
     return "result-report" if isinstance(item, ResultReport) else "measure"
 
 
@@ -89,6 +93,7 @@ def item_page(kind: str, pk: int) -> str:
         "measure": ["workflow:measure-detail", "admin:workflow_measure_change"],
         "result-report": ["workflow:result-report-detail", "admin:workflow_resultreport_change"],
         "analysis": ["ita:analysis", "admin:workflow_analysis_change"],
+        "introduction": ["workflow:introduction", "admin:workflow_reportintroduction_change"],
     }[kind]
     for name in names:
         try:
@@ -98,9 +103,11 @@ def item_page(kind: str, pk: int) -> str:
     return reverse("approvals:inbox")
 
 
-def item_label(item: Measure | ResultReport | Analysis) -> str:
+def item_label(item: Measure | ResultReport | Analysis | ReportIntroduction) -> str:
     if isinstance(item, Analysis):
         return analysis_label(item.result.scheme.year)
+    if isinstance(item, ReportIntroduction):
+        return introduction_label(item.fiscal_year.year)
     if isinstance(item, ResultReport):
         measure = item.measure
         return _label(measure.number, measure.title, item.reporting_round.name)
@@ -111,6 +118,12 @@ def analysis_label(year: int, *, english: bool = False) -> str:
     if english:
         return f"Analysis of the ITA result, fiscal year {year}"
     return f"การวิเคราะห์ผลการประเมิน ITA ปีงบประมาณ พ.ศ. {thai.to_thai_digits(year)}"
+
+
+def introduction_label(year: int, *, english: bool = False) -> str:
+    if english:
+        return f"Opening paragraph of the report, fiscal year {year}"
+    return f"ข้อความนำของรายงาน ปีงบประมาณ พ.ศ. {thai.to_thai_digits(year)}"
 
 
 def _label(number: int, title: str, round_name: str = "", *, english: bool = False) -> str:
@@ -292,6 +305,14 @@ def _item_context(model) -> str:
             f" INNER JOIN {quote(AssessmentScheme._meta.db_table)} s ON s.id = r.scheme_id"
             " WHERE i.id = %(item)s"
         )
+    if model is ReportIntroduction:  # number: the fiscal year, for the label
+        return (
+            "SELECT i.organization_id AS org, NULL AS measure, i.submitted_by_id AS submitter,"
+            " y.year AS number, '' AS title, '' AS round"
+            f" FROM {quote(ReportIntroduction._meta.db_table)} i"
+            f" INNER JOIN {quote(FiscalYear._meta.db_table)} y ON y.id = i.fiscal_year_id"
+            " WHERE i.id = %(item)s"
+        )
     if model is ResultReport:
         return (
             "SELECT ms.organization_id AS org, ms.id AS measure, i.submitted_by_id AS submitter,"
@@ -337,6 +358,8 @@ def _people_sql(model, action: Action) -> str:
         same_item = (
             "l.analysis_id = %(item)s"
             if model is Analysis
+            else "l.introduction_id = %(item)s"
+            if model is ReportIntroduction
             else "l.result_report_id = %(item)s"
             if model is ResultReport
             else "l.measure_id = %(item)s AND l.result_report_id IS NULL"
@@ -345,7 +368,7 @@ def _people_sql(model, action: Action) -> str:
             f"SELECT l.actor_id FROM {quote(TransitionLog._meta.db_table)} l"
             f" WHERE {same_item} AND l.actor_id IS NOT NULL UNION {submitter}"
         )
-    if model is Analysis:  # revise: the working group drafts the new revision
+    if model in (Analysis, ReportIntroduction):  # revise: the working group drafts it
         return with_role(Role.WORKING_GROUP)
     return (
         f"SELECT m.user_id FROM {membership} m"
@@ -403,10 +426,12 @@ def transition_notifications(
     url = item_path(item)
     now = log.created_at
     notifications, messages = [], []
-    is_analysis = isinstance(item, Analysis)
+    kind = item_kind(item)
     for user_id, email, mode, number, measure_title, round_name, note_id, message_id in recipients:
-        if is_analysis:
+        if kind == "analysis":
             label, label_en = analysis_label(number), analysis_label(number, english=True)
+        elif kind == "introduction":
+            label, label_en = introduction_label(number), introduction_label(number, english=True)
         else:
             label = _label(number, measure_title, round_name)
             label_en = _label(number, measure_title, round_name, english=True)

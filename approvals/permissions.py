@@ -20,10 +20,16 @@ from django.utils import timezone
 
 from approvals.exceptions import NotEditable, NotPermitted
 from approvals.models import Delegation, Membership, Role
-from workflow.models import Action, Analysis, Measure, ResultReport, State
+from workflow.models import Action, Analysis, Measure, ReportIntroduction, ResultReport, State
+
+# Items of no division: the working group drafts them, submits them and opens their
+# revisions (the ITA result analysis, the report's opening paragraph).
+WORKING_GROUP_ITEMS = (Analysis, ReportIntroduction)
 
 # What an edit touches: a measure's own fields and methods, or one part of a result report.
-EDIT_PARTS = ("measure", "items", "evidence", "recommendations", "spacing", "analysis")
+EDIT_PARTS = (
+    "measure", "items", "evidence", "recommendations", "spacing", "analysis", "introduction",
+)  # fmt: skip
 
 # In which state each part may be edited, and in which roles.
 _EDITABLE = {
@@ -35,6 +41,7 @@ _EDITABLE = {
     # group may do it on any imported item, a division head on their own.
     "spacing": (State.DRAFTED, (Role.WORKING_GROUP, Role.DIVISION_HEAD)),
     "analysis": (State.DRAFTED, (Role.WORKING_GROUP,)),
+    "introduction": (State.DRAFTED, (Role.WORKING_GROUP,)),
 }
 
 
@@ -136,7 +143,7 @@ def facts_from(row) -> Facts:
 
 
 def item_refs(model) -> dict:
-    if model is Analysis:
+    if model in WORKING_GROUP_ITEMS:
         return {"organization_ref": "organization_id", "measure_ref": None}
     if model is ResultReport:
         return {"organization_ref": "measure__organization_id", "measure_ref": "measure_id"}
@@ -234,8 +241,9 @@ def transition_authority(
     facts = facts if facts is not None else facts_for(user, item)
     is_report = isinstance(item, ResultReport)
     submitted_by_user = item.submitted_by_id is not None and item.submitted_by_id == user.pk
-    if isinstance(item, Analysis) and action in (Action.SUBMIT, Action.WITHDRAW, Action.REVISE):
-        # the working group drafts the analysis, submits it and opens its revisions
+    if isinstance(item, WORKING_GROUP_ITEMS) and action in (
+        Action.SUBMIT, Action.WITHDRAW, Action.REVISE,
+    ):  # fmt: skip
         if action == Action.WITHDRAW and not submitted_by_user:
             return None
         return Authority(Role.WORKING_GROUP) if facts.has(Role.WORKING_GROUP) else None
@@ -296,7 +304,9 @@ def authorize_edit(
     """
     if part not in EDIT_PARTS:
         raise ValueError(f"unknown part {part!r}")
-    owner = {"measure": Measure, "analysis": Analysis}.get(part, ResultReport)
+    owner = {"measure": Measure, "analysis": Analysis, "introduction": ReportIntroduction}.get(
+        part, ResultReport
+    )
     if part != "spacing" and not isinstance(item, owner):
         raise ValueError(f"part {part!r} does not belong to {type(item).__name__}")
     facts = facts if facts is not None else facts_for(user, item)
@@ -448,7 +458,7 @@ def _lock_sql(model, vendor: str) -> str:
         f" WHERE m.user_id = %(user)s AND m.organization_id = {org} AND m.is_active"
         f" AND m.role = %(role_division_head)s AND d.measure_id = {measure}) AS {_PREFIX}heads"
     )
-    if model is Analysis:  # no division: nobody heads it (same parameters, always false)
+    if model in WORKING_GROUP_ITEMS:  # no division: nobody heads it (same parameters, false)
         heads = f"(CAST(%(role_division_head)s AS TEXT) IS NULL) AS {_PREFIX}heads"
     delegation_sql = (
         f"(SELECT g.id FROM {delegation} g WHERE g.deputy_id = %(user)s"

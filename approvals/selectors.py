@@ -183,13 +183,22 @@ def people_for_step(item, state: State, *, exclude=None) -> list[str]:
     return sorted(person_label(user, role) for user, role in users.values())
 
 
+def _next_role(item, state: State) -> Role | None:
+    """NEXT_ROLE, but the working group drafts the items of no division."""
+    from approvals.permissions import WORKING_GROUP_ITEMS
+
+    if State(state) == State.DRAFTED and isinstance(item, WORKING_GROUP_ITEMS):
+        return Role.WORKING_GROUP
+    return NEXT_ROLE.get(State(state))
+
+
 def _step_users(item, state: State, *, exclude=None) -> dict:
     """{user id: (user, role)} of the people whose step an item in `state` waits for.
 
     Division heads of the item's divisions for a draft; the working group, the chief
     executive (and a deputy in force) or the publishers for the later states.
     """
-    role = NEXT_ROLE.get(State(state))
+    role = _next_role(item, state)
     if role is None:
         return {}
     measure = item.measure if isinstance(item, ResultReport) else item
@@ -233,11 +242,7 @@ def people_told(item, action: str, actor) -> list[str]:
     if action in ("return", "approve", "publish") and item.submitted_by_id:
         others.append(item.submitted_by)
     if action == "publish":
-        logs = TransitionLog.objects.filter(
-            result_report=item if isinstance(item, ResultReport) else None,
-            measure=item.measure if isinstance(item, ResultReport) else item,
-            actor__isnull=False,
-        ).select_related("actor")
+        logs = TransitionLog.of_item(item).filter(actor__isnull=False).select_related("actor")
         others += [log.actor for log in logs]
     for user in others:
         if user.pk != actor.pk:
@@ -259,13 +264,15 @@ class Standing:
 
 def item_standing(item) -> Standing:
     """The banner of an item page: why it is back in draft, and who has it now."""
+    from approvals.permissions import WORKING_GROUP_ITEMS
     from audit.models import TransitionLog
 
-    if isinstance(item, ResultReport):
-        logs = TransitionLog.objects.filter(result_report=item)
+    logs = TransitionLog.of_item(item)
+    if isinstance(item, WORKING_GROUP_ITEMS):  # published at once, never scheduled
+        schedules = PublicationSchedule.objects.none()
+    elif isinstance(item, ResultReport):
         schedules = PublicationSchedule.objects.pending().filter(result_report=item)
     else:
-        logs = TransitionLog.objects.filter(measure=item, result_report__isnull=True)
         schedules = PublicationSchedule.objects.pending().filter(
             measure=item, result_report__isnull=True
         )
@@ -281,7 +288,7 @@ def item_standing(item) -> Standing:
         }
     return Standing(
         **returned,
-        next_role=NEXT_ROLE.get(State(item.state)),
+        next_role=_next_role(item, item.state),
         next_people=tuple(
             sorted(person_label(u) for u, _role in _step_users(item, item.state).values())
         ),

@@ -48,9 +48,10 @@ from workflow.models import (
     Measure,
     Organization,
     Publication,
+    ReportIntroduction,
     ResultReport,
 )
-from workflow.services import publication_create
+from workflow.services import introduction_publication_create, publication_create
 from workflow.text import text_problem
 
 SCHEDULED_PUBLISHER = "scheduled-publisher"
@@ -75,7 +76,7 @@ def _retrying_on_sqlite_lock(function):
 
 def transition_perform(
     *,
-    item: Measure | ResultReport | Analysis,
+    item: Measure | ResultReport | Analysis | ReportIntroduction,
     action: Action | str,
     actor,
     comment: str = "",
@@ -139,12 +140,20 @@ def transition_perform(
             locked.updated_at = now
 
             is_report, is_analysis = model is ResultReport, model is Analysis
+            is_introduction = model is ReportIntroduction
             log = TransitionLog(
                 id=prefetch_rows[0][2],
                 organization_id=locked._org_id,
-                measure_id=None if is_analysis else locked.measure_id if is_report else locked.pk,
+                measure_id=(
+                    None
+                    if is_analysis or is_introduction
+                    else locked.measure_id
+                    if is_report
+                    else locked.pk
+                ),
                 result_report_id=locked.pk if is_report else None,
                 analysis_id=locked.pk if is_analysis else None,
+                introduction_id=locked.pk if is_introduction else None,
                 action=action.value,
                 source_state=source_state,
                 target_state=locked.state,
@@ -181,6 +190,8 @@ def transition_perform(
                 notifications.outbox_dispatch_on_commit(message_ids)
             if action == Action.PUBLISH and is_analysis:
                 analysis_publication_create(analysis=locked, published_by=actor)
+            elif action == Action.PUBLISH and is_introduction:
+                introduction_publication_create(introduction=locked, published_by=actor)
             elif action == Action.PUBLISH:
                 publication_create(item=locked, published_by=actor)
             return log
@@ -260,7 +271,13 @@ def publication_schedule(
     comment: str = "",
     expected_version: int | None = None,
 ) -> PublicationSchedule:
-    """Order an approved item published at `publish_at`; replaces a pending order for it."""
+    """Order an approved item published at `publish_at`; replaces a pending order for it.
+
+    Measures and result reports only: the opening paragraph and the analysis are published
+    at once (a schedule names a measure).
+    """
+    if isinstance(item, permissions.WORKING_GROUP_ITEMS):
+        raise TransitionNotAllowed()
     with transaction.atomic():
         locked, facts = permissions.lock_with_facts(type(item), item.pk, actor)
         if not facts.is_member:

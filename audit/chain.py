@@ -75,7 +75,15 @@ def _canonical_value(field: models.Field, value):
 # Columns added to a chained table after rows were chained: hashed only when they hold a
 # value (neither None nor ""), so that the links written before the column existed still verify.
 LATE_COLUMNS = {
-    "audit.transitionlog": {"analysis_id"},
+    "audit.transitionlog": {"analysis_id", "introduction_id"},
+    "workflow.historicalreportintroduction": {
+        "state",
+        "revision",
+        "created_at",
+        "created_by_id",
+        "submitted_by_id",
+        "reviewed_by_id",
+    },
     "workflow.historicalmeasure": {"carried_from_id", "reviewed_by_id"},
     "workflow.historicalresultreport": {"reviewed_by_id"},
     "workflow.historicalorganization": {"chief_executive_title"},

@@ -32,6 +32,10 @@ class TransitionLog(models.Model):
         "workflow.Analysis", on_delete=models.PROTECT, null=True, blank=True,
         related_name="transition_logs", verbose_name=_("ITA result analysis"),
     )  # fmt: skip
+    introduction = models.ForeignKey(
+        "workflow.ReportIntroduction", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="transition_logs", verbose_name=_("opening paragraph"),
+    )  # fmt: skip
     action = models.CharField(_("action"), max_length=20)
     source_state = models.CharField(_("from state"), max_length=20)
     target_state = models.CharField(_("to state"), max_length=20)
@@ -63,10 +67,24 @@ class TransitionLog(models.Model):
     def __str__(self) -> str:
         return f"{self.action}: {self.source_state} → {self.target_state}"
 
+    @classmethod
+    def of_item(cls, item) -> models.QuerySet:
+        """The transitions of one workflow item, whatever its kind."""
+        label = item._meta.model_name
+        if label == "analysis":
+            return cls.objects.filter(analysis_id=item.pk)
+        if label == "reportintroduction":
+            return cls.objects.filter(introduction_id=item.pk)
+        if label == "resultreport":
+            return cls.objects.filter(result_report_id=item.pk)
+        return cls.objects.filter(measure_id=item.pk, result_report__isnull=True)
+
     @property
     def item(self):
         if self.analysis_id:
             return self.analysis
+        if self.introduction_id:
+            return self.introduction
         return self.result_report if self.result_report_id else self.measure
 
 

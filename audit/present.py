@@ -663,6 +663,10 @@ def item_heading(model, row: dict) -> str:
     names = Names()
     if model is Measure:
         return f"{measure_label(row['number'])}: {row['title']}"
+    if model._meta.label_lower == INTRODUCTION:
+        from workflow.models import FiscalYear
+
+        return introduction_text(FiscalYear.objects.get(pk=row["fiscal_year_id"]).year)
     return names.get(apps.get_model("workflow", "ResultReport"), row["id"])
 
 
@@ -675,7 +679,7 @@ class LogItem:
     who: Person
     action: str
     item: str
-    item_kind: str  # "measures", "reports" or "" (no timeline)
+    item_kind: str  # "measures", "reports", "introductions" or "" (no timeline)
     item_pk: int | None
     record: str
     reason: str
@@ -702,6 +706,27 @@ def _record_rows(rows) -> dict[tuple[str, int], object]:
         for record in model.objects.filter(pk__in=pks):
             found[(label, record.pk)] = record
     return found
+
+
+INTRODUCTION = "workflow.reportintroduction"
+
+
+def introduction_text(year: int) -> str:
+    return gettext("Opening paragraph of the report, fiscal year %(year)s") % {
+        "year": number_text(year)
+    }
+
+
+def _introduction_years(rows) -> dict[int, int]:
+    """opening paragraph id → its fiscal year, for the entries of the page that are one's."""
+    from workflow.models import ReportIntroduction
+
+    ids = {r["subject_pk"] for r in rows if r.get("subject_model") == INTRODUCTION}
+    if not ids:
+        return {}
+    return dict(
+        ReportIntroduction.objects.filter(pk__in=ids).values_list("pk", "fiscal_year__year")
+    )
 
 
 def _subject_text(record, names: Names) -> str:
@@ -748,6 +773,7 @@ def log_items(rows, *, organization_id: int | None = None) -> list[LogItem]:
     names.prime(ResultReport, {r["result_report_id"] for r in rows})
     positions = Positions(organization_id, {r["actor_id"] for r in rows})
     records = _record_rows(rows)
+    introduction_years = _introduction_years(rows)
     delegators = _delegators_of(
         {r.delegation_id for r in records.values() if isinstance(r, TransitionLog)}
     )
@@ -772,6 +798,9 @@ def log_items(rows, *, organization_id: int | None = None) -> list[LogItem]:
         elif row["measure_id"]:
             kind, pk = "measures", row["measure_id"]
             item = names.get(Measure, pk)
+        elif row.get("subject_model") == INTRODUCTION and row["subject_pk"] in introduction_years:
+            kind, pk = "introductions", row["subject_pk"]
+            item = introduction_text(introduction_years[pk])
         else:
             pk = None
             item = _subject_text(record, names) if record is not None else ""

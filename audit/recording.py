@@ -258,11 +258,13 @@ def _transition_entry(log: TransitionLog) -> ChainEntry:
         subject_model=(
             "workflow.analysis"
             if log.analysis_id
+            else "workflow.reportintroduction"
+            if log.introduction_id
             else "workflow.resultreport"
             if log.result_report_id
             else "workflow.measure"
         ),
-        subject_pk=log.analysis_id or log.result_report_id or log.measure_id,
+        subject_pk=log.analysis_id or log.introduction_id or log.result_report_id or log.measure_id,
         measure_id=log.measure_id,
         result_report_id=log.result_report_id,
     )
@@ -301,18 +303,24 @@ def version_prefetch(model, pk: int) -> Statement:
     history = model.audited_history.history_model
     table = quote(history._meta.db_table)
     last = (
-        f"(SELECT h.{{column}} FROM {table} h WHERE h.id = %(pk)s"
+        f"(SELECT {{column}} FROM {table} h WHERE h.id = %(pk)s"
         " ORDER BY h.history_date DESC, h.history_id DESC LIMIT 1)"
     )
+    # an item of no children (the opening paragraph): '{}' once it has a version
+    children = "h.history_children" if _has_children(history) else "'{}'"
     return Statement(
-        f"SELECT {last.format(column='history_children')},"
+        f"SELECT {last.format(column=children)},"
         f" {next_id(history)}, {next_id(TransitionLog)},"
         f" EXISTS(SELECT 1 FROM {quote(ChainHead._meta.db_table)} c"
-        f" WHERE c.key = COALESCE({last.format(column='history_organization_id')}, 0))",
+        f" WHERE c.key = COALESCE({last.format(column='h.history_organization_id')}, 0))",
         {"pk": pk},
         rows=True,
         prepare=True,
     )
+
+
+def _has_children(history_model) -> bool:
+    return issubclass(history_model, ChildrenHistoryBase)
 
 
 def transition_recorded(
@@ -349,7 +357,7 @@ def transition_recorded(
         or (context.ip_address if context else None)
         or _request_ip(request),
         history_organization_id=log.organization_id,
-        history_children=children,
+        **({"history_children": children} if _has_children(history_model) else {}),
     )
     subject = (log.organization_id, log.measure_id, log.result_report_id)
     links = [

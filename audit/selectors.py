@@ -119,6 +119,7 @@ def _timeline_sql(item, keyset: bool) -> str:
     )
     item_condition = (
         "result_report_id = %s" if item is ResultReport
+        else "introduction_id = %s" if item._meta.model_name == "reportintroduction"
         else "measure_id = %s AND result_report_id IS NULL"
     )  # fmt: skip
     return (
@@ -175,11 +176,9 @@ def _timeline_rows_orm(item, pk, organization_id, position, limit):
             Q(history_date__lt=at) | Q(history_id__lt=history_id)
         )
     rows = list(versions.order_by("-history_date", "-history_id").values()[:limit])
-    transitions = TransitionLog.objects.filter(version__in={r["version"] for r in rows})
-    if item is ResultReport:
-        transitions = transitions.filter(result_report_id=pk)
-    else:
-        transitions = transitions.filter(measure_id=pk, result_report_id__isnull=True)
+    transitions = TransitionLog.of_item(item(pk=pk)).filter(
+        version__in={r["version"] for r in rows}
+    )
     logs = {
         version: {"action": action, "role": role, "comment": comment}
         for version, action, role, comment in transitions.order_by("id").values_list(

@@ -19,9 +19,9 @@ from audit.access import audited_organization
 from audit.forms import AsOfForm, LogFilterForm, TimelineForm
 from audit.models import ChainVerification
 from workflow import selectors as workflow_selectors
-from workflow.models import FiscalYear, Measure, ReportingRound, ResultReport
+from workflow.models import FiscalYear, Measure, ReportingRound, ReportIntroduction, ResultReport
 
-ITEM_KINDS = {"measures": Measure, "reports": ResultReport}
+ITEM_KINDS = {"measures": Measure, "reports": ResultReport, "introductions": ReportIntroduction}
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 
 
@@ -289,7 +289,7 @@ def report_as_of(request, slug):
         context.update(
             fiscal_year=fiscal_year,
             year_text=present.number_text(fiscal_year.year),
-            report=workflow_selectors.public_report_built(organization, fiscal_year, public),
+            report=workflow_selectors.public_report_built(organization, fiscal_year, public, at=at),
             published=_published_versions(public),
             unpublished=_unpublished(working),
         )

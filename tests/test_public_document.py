@@ -17,7 +17,6 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals.exceptions import NotPermitted, StaleVersion
 from approvals.models import Role
 from approvals.services import transition_perform
 from tests.factories import DelegationFactory, MembershipFactory, OrganizationFactory, UserFactory
@@ -32,7 +31,6 @@ from workflow.models import (
     ReportIntroduction,
 )
 from workflow.selectors import PublicReport, PublicResult, PublicRow
-from workflow.services import report_introduction_update
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 SIDE_MARGIN = 28.0  # 10 mm: the table's edge; nothing may pass it
@@ -399,47 +397,6 @@ def test_verification_page_of_an_unknown_report_is_not_found(client, db):
 
 
 # --- the opening paragraph ---------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_opening_paragraph_is_written_by_the_working_group_and_public_from_the_next_publication(
-    client, organization
-):
-    # given a published report without an opening paragraph
-    people, _round, items = published_report(
-        organization, measures=SEED_MEASURES[:1], with_results=False
-    )
-    fiscal_year = FiscalYear.objects.get(year=2564)
-    text = "ตามที่ได้ดำเนินการวิเคราะห์ผลการประเมิน ITA ประจำปีงบประมาณ พ.ศ. ๒๕๖๓"
-
-    # when a division head tries, and the working group writes it
-    with pytest.raises(NotPermitted):
-        report_introduction_update(
-            organization=organization, fiscal_year=fiscal_year, actor=people.head, text=text,
-            expected_version=None,
-        )  # fmt: skip
-    introduction = report_introduction_update(
-        organization=organization, fiscal_year=fiscal_year, actor=people.working, text=text,
-        expected_version=None,
-    )  # fmt: skip
-
-    # then it is recorded with its author, but the public page does not show it yet
-    assert introduction.history.get().history_user == people.working
-    url = reverse("public:report", args=[organization.slug, 2564])
-    assert text not in client.get(url).content.decode()
-    with pytest.raises(StaleVersion):
-        report_introduction_update(
-            organization=organization, fiscal_year=fiscal_year, actor=people.working,
-            text=text + " แก้ไข", expected_version=introduction.version + 1,
-        )  # fmt: skip
-
-    # when the next publication comes
-    measure, _ = items[0]
-    republish(measure, people)
-
-    # then the page shows it above the table
-    page = client.get(url).content.decode()
-    assert page.index(text) < page.index('<table class="report">')
 
 
 # --- evidence -----------------------------------------------------------------------------

@@ -150,7 +150,25 @@ def imported_seed_report(organization):
     people.head.__dict__.pop("_itaflow_memberships", None)
     for item in [*result.measures, *result.result_reports]:
         walk_to_published(item, people)
+    introduction_publish(organization, people)
     return people, result
+
+
+def introduction_publish(organization, people) -> None:
+    """The year's opening paragraph through the workflow: the working group drafts and submits
+    it, a second member reviews it (not the one who submitted), then approval and publication."""
+    from workflow.models import ReportIntroduction
+
+    reviewer = UserFactory(username="working2", first_name="Working2")
+    MembershipFactory(user=reviewer, organization=organization, role=Role.WORKING_GROUP)
+    introduction = ReportIntroduction.objects.get(organization=organization)
+    for action, actor in (
+        (Action.SUBMIT, people.working),
+        (Action.REVIEW, reviewer),
+        (Action.APPROVE, people.chief),
+        (Action.PUBLISH, people.publisher),
+    ):
+        transition_perform(item=introduction, action=action, actor=actor)
 
 
 def many_measures(count: int):

@@ -12,12 +12,14 @@ from workflow.models import (
     Division,
     Evidence,
     FiscalYear,
+    IntroductionPublication,
     Measure,
     MeasureMethod,
     Organization,
     Publication,
     Recommendation,
     ReportingRound,
+    ReportIntroduction,
     ResultItem,
     ResultReport,
 )
@@ -225,6 +227,18 @@ class EvidenceAdmin(SimpleHistoryAdmin):
         return False  # published reports and their history refer to it
 
 
+@admin.register(ReportIntroduction)
+class ReportIntroductionAdmin(WorkflowItemAdmin):
+    list_display = ["short_text", "organization", "fiscal_year", "state", "version", "revision"]
+    list_filter = ["state", "fiscal_year", "organization"]
+    search_fields = ["text", "organization__name"]
+    list_select_related = ["organization", "fiscal_year"]
+
+    @admin.display(description=_("opening paragraph"))
+    def short_text(self, obj):
+        return obj.text[:80]
+
+
 @admin.register(Publication)
 class PublicationAdmin(admin.ModelAdmin):
     """Publications are a record of what the public saw: read-only."""
@@ -242,6 +256,15 @@ class PublicationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(IntroductionPublication)
+class IntroductionPublicationAdmin(PublicationAdmin):
+    """What the public saw of the opening paragraph: read-only."""
+
+    list_display = ["organization", "fiscal_year", "revision", "published_at", "published_by"]
+    list_select_related = ["organization", "fiscal_year", "published_by"]
+    search_fields = ["text"]
 
 
 from workflow import admin_assessment  # noqa: E402, F401  the ITA cycle's admin

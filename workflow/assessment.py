@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -18,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.history import AuditedHistory
 from workflow import thai
-from workflow.models import FiscalYear, Organization, WorkflowItem
+from workflow.models import FiscalYear, Organization, PublishedCopy, WorkflowItem
 
 __all__ = [
     "Analysis",
@@ -318,7 +317,7 @@ class AnalysisIssue(models.Model):
         return f"{self.indicator}: {self.text[:80]}"
 
 
-class AnalysisPublication(models.Model):
+class AnalysisPublication(PublishedCopy):
     """The analysis as the public sees it: a frozen copy made at each publication."""
 
     organization = models.ForeignKey(
@@ -334,17 +333,6 @@ class AnalysisPublication(models.Model):
     )
     revision = models.PositiveIntegerField(_("revision"))
     content = models.JSONField(_("content as published"))
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
-        verbose_name=_("approved by"),
-    )  # fmt: skip
-    approved_at = models.DateTimeField(_("approved at"), null=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
-        verbose_name=_("published by"),
-    )  # fmt: skip
-    published_at = models.DateTimeField(_("published at"), db_index=True)
-    chain_head = models.CharField(_("audit chain head at publication"), max_length=64, blank=True)
 
     class Meta:
         ordering = ["-published_at"]

@@ -485,7 +485,27 @@ class Evidence(models.Model):
         return self.title
 
 
-class Publication(models.Model):
+class PublishedCopy(models.Model):
+    """What every frozen copy of a published item records: who approved and published it,
+    when, and the audit chain's head at that moment."""
+
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
+        verbose_name=_("approved by"),
+    )  # fmt: skip
+    approved_at = models.DateTimeField(_("approved at"), null=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
+        verbose_name=_("published by"),
+    )  # fmt: skip
+    published_at = models.DateTimeField(_("published at"), db_index=True)
+    chain_head = models.CharField(_("audit chain head at publication"), max_length=64, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Publication(PublishedCopy):
     """What the public sees: a frozen copy of one item as it was published.
 
     The working copy may be revised afterwards; the public pages read only
@@ -509,17 +529,6 @@ class Publication(models.Model):
     )  # fmt: skip
     revision = models.PositiveIntegerField(_("revision"))
     content = models.JSONField(_("content as published"))
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
-        verbose_name=_("approved by"),
-    )  # fmt: skip
-    approved_at = models.DateTimeField(_("approved at"), null=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
-        verbose_name=_("published by"),
-    )  # fmt: skip
-    published_at = models.DateTimeField(_("published at"), db_index=True)
-    chain_head = models.CharField(_("audit chain head at publication"), max_length=64, blank=True)
     chain_seq = models.BigIntegerField(_("audit chain length at publication"), null=True)
     approval = models.ForeignKey(
         "audit.TransitionLog", on_delete=models.PROTECT, null=True, related_name="+",
@@ -606,12 +615,14 @@ class SpacingProposal(models.Model):
 from workflow.assessment import *  # noqa: E402, F403
 
 
-class ReportIntroduction(models.Model):
+class ReportIntroduction(WorkflowItem):
     """The opening paragraph of an organization's published report for one fiscal year.
 
     The text before the table in the paper report ("ตามที่ได้ดำเนินการวิเคราะห์ผลการ
-    ประเมิน ITA …"). Edits reach the public only with the next publication, which freezes
-    the text in force into its Publication row.
+    ประเมิน ITA …"). A workflow item like a measure, owned by the working group: it is
+    the group that analyses the ITA result and drafts the measures, and the paragraph says
+    what that work found; like an item's text, it is reviewed, approved by the chief
+    executive and published, and the public reads only its IntroductionPublication rows.
     """
 
     organization = models.ForeignKey(
@@ -623,12 +634,17 @@ class ReportIntroduction(models.Model):
         verbose_name=_("fiscal year"),
     )  # fmt: skip
     text = models.TextField(_("opening paragraph"))
-    version = models.PositiveIntegerField(_("version"), default=1)
+    # Empty in the versions written before the paragraph was a workflow item, so that
+    # their chain links still verify (audit.chain.LATE_COLUMNS).
+    revision = models.PositiveIntegerField(
+        _("revision"), default=1, null=True,
+        help_text=_("Raised each time a published item is revised."),
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, null=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="+", verbose_name=_("updated by"),
     )  # fmt: skip
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = AuditedHistory()
 
     class Meta:
@@ -642,6 +658,38 @@ class ReportIntroduction(models.Model):
 
     def __str__(self) -> str:
         return self.text[:80]
+
+
+class IntroductionPublication(PublishedCopy):
+    """The opening paragraph as the public sees it: a frozen copy made at each publication.
+
+    The public page, the PDF and the XLSX show the newest one (as of a date: the newest
+    published by then).
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="introduction_publications",
+        verbose_name=_("organization"),
+    )  # fmt: skip
+    fiscal_year = models.ForeignKey(
+        FiscalYear, on_delete=models.PROTECT, related_name="introduction_publications",
+        verbose_name=_("fiscal year"),
+    )  # fmt: skip
+    introduction = models.ForeignKey(
+        ReportIntroduction, on_delete=models.PROTECT, related_name="publications",
+        verbose_name=_("opening paragraph"),
+    )  # fmt: skip
+    revision = models.PositiveIntegerField(_("revision"))
+    text = models.TextField(_("text as published"))
+
+    class Meta:
+        ordering = ["-published_at"]
+        verbose_name = _("published opening paragraph")
+        verbose_name_plural = _("published opening paragraphs")
+        indexes = [models.Index(fields=["organization", "fiscal_year", "published_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.text[:60]} (r{self.revision})"
 
 
 class ReportFile(models.Model):

@@ -20,6 +20,7 @@ from workflow.models import (
     Division,
     Evidence,
     FiscalYear,
+    IntroductionPublication,
     Measure,
     MeasureMethod,
     Organization,
@@ -67,9 +68,9 @@ def result_report_snapshot(report: ResultReport) -> dict:
 def publication_create(*, item: Measure | ResultReport, published_by) -> Publication:
     """Freeze what is published now; the public pages read only these rows.
 
-    The opening paragraph in force is frozen with it, and the chain head and length at
-    this moment are recorded for the document's verification code. The report's files
-    are made after commit (workflow.tasks.report_files_make).
+    The chain head and length at this moment are recorded for the document's verification
+    code (the opening paragraph has publications of its own: IntroductionPublication).
+    The report's files are made after commit (workflow.tasks.report_files_make).
     """
     from audit.chain import GENESIS_HASH, chain_key
     from audit.models import ChainHead, TransitionLog
@@ -85,15 +86,7 @@ def publication_create(*, item: Measure | ResultReport, published_by) -> Publica
         .first()
     )
     head = ChainHead.objects.filter(key=chain_key(measure.organization_id)).first()
-    introduction = (
-        ReportIntroduction.objects.filter(
-            organization_id=measure.organization_id, fiscal_year_id=measure.fiscal_year_id
-        )
-        .values_list("text", flat=True)
-        .first()
-    )
     content = result_report_snapshot(item) if is_report else measure_snapshot(item)
-    content["introduction"] = introduction or ""
     publication = Publication.objects.create(
         organization_id=measure.organization_id,
         fiscal_year_id=measure.fiscal_year_id,
@@ -111,6 +104,43 @@ def publication_create(*, item: Measure | ResultReport, published_by) -> Publica
     )
     transaction.on_commit(lambda: _report_files_enqueue(publication.pk))
     return publication
+
+
+def introduction_publication_create(
+    *, introduction: ReportIntroduction, published_by
+) -> IntroductionPublication:
+    """Freeze the opening paragraph as published now; the public pages read only these rows.
+
+    The stored PDF and XLSX show it too, so they are made again after commit.
+    """
+    from audit.chain import head_for
+    from audit.models import TransitionLog
+    from workflow.documents import report_files_refresh
+
+    approval = (
+        TransitionLog.objects.filter(introduction_id=introduction.pk, action="approve")
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    transaction.on_commit(
+        lambda: report_files_refresh(
+            organization_id=introduction.organization_id,
+            fiscal_year_id=introduction.fiscal_year_id,
+        )
+    )
+    return IntroductionPublication.objects.create(
+        organization_id=introduction.organization_id,
+        fiscal_year_id=introduction.fiscal_year_id,
+        introduction=introduction,
+        revision=introduction.revision or 1,
+        text=introduction.text,
+        approved_by=approval.actor if approval else None,
+        approved_at=approval.created_at if approval else None,
+        published_by=published_by,
+        published_at=timezone.now(),
+        chain_head=head_for(introduction.organization_id),
+    )
 
 
 def _report_files_enqueue(publication_id: int) -> None:
@@ -946,10 +976,11 @@ def report_introduction_update(
     text: str,
     expected_version: int | None,
 ) -> ReportIntroduction:
-    """Write the opening paragraph of the year's report (the working group).
+    """Write the opening paragraph of the year's report (the working group, while drafted).
 
-    The public sees it from the next publication on, which freezes it; an edit of the
-    one in force needs the version read (None for the first one).
+    It reaches the public only once approved and published in turn (approvals.services.
+    transition_perform); an edit of an existing one needs the version read (None for the
+    first one).
     """
     from approvals import permissions
     from approvals.exceptions import NotPermitted, StaleVersion
@@ -973,8 +1004,11 @@ def report_introduction_update(
         if introduction is None:
             if expected_version not in (None, 0):
                 raise StaleVersion()
-            introduction = ReportIntroduction(organization=organization, fiscal_year=fiscal_year)
+            introduction = ReportIntroduction(
+                organization=organization, fiscal_year=fiscal_year, created_by=actor
+            )
         else:
+            permissions.authorize_edit(actor, introduction, "introduction")
             if expected_version != introduction.version:
                 raise StaleVersion()
             if introduction.text == text:
@@ -983,6 +1017,6 @@ def report_introduction_update(
         introduction.text = text
         introduction.updated_by = actor
         introduction._history_user = actor
-        introduction._change_reason = "edit"
+        introduction._change_reason = EDIT_REASON
         introduction.save()
     return introduction

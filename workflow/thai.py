@@ -286,6 +286,8 @@ def parse_datetime(text: str) -> tuple[dt.datetime, bool]:
         )
         moment = timezone.make_naive(aware)
     return moment, time.group(1) is not None
+
+
 # --- search: one key for what people type and what is stored ----------------------------
 
 _NO_SPACE = re.compile(r"[\s\u200b\u00a0]+")

@@ -48,4 +48,5 @@ urlpatterns = [
     path(
         "introductions/<slug:slug>/<int:year>/", staff.introduction_edit, name="introduction-edit"
     ),
+    path("introductions/<int:pk>/", staff.introduction_detail, name="introduction"),
 ]

@@ -174,7 +174,8 @@ def _spacing_accept_all(proposals, actor) -> int:
 
 
 def _introduction_write(text, organization, fiscal_year, actor, reason) -> None:
-    """The file's opening paragraph becomes the year's, unless the year has one already."""
+    """The file's opening paragraph becomes the year's draft, unless the year has one already;
+    like the imported measures it reaches the public once approved and published."""
     from workflow.models import ReportIntroduction
 
     if ReportIntroduction.objects.filter(
@@ -182,8 +183,9 @@ def _introduction_write(text, organization, fiscal_year, actor, reason) -> None:
     ).exists():
         return
     introduction = ReportIntroduction(
-        organization=organization, fiscal_year=fiscal_year, text=text, updated_by=actor
-    )
+        organization=organization, fiscal_year=fiscal_year, text=text, updated_by=actor,
+        created_by=actor,
+    )  # fmt: skip
     _stamped(introduction, actor, reason).save()
 
 

@@ -33,6 +33,16 @@ def next_step_label(value):
 
 
 @register.filter
+def item_next_step(item):
+    """`next_step_label` of the item's state; the working group drafts items of no division."""
+    from approvals.permissions import WORKING_GROUP_ITEMS
+
+    if item.state == State.DRAFTED and isinstance(item, WORKING_GROUP_ITEMS):
+        return _("the working group completes it and submits it")
+    return next_step_label(item.state)
+
+
+@register.filter
 def index(sequence, position):
     """`{{ rounds|index:forloop.counter0 }}`: the item at a position of a list."""
     try:

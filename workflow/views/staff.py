@@ -44,6 +44,7 @@ from workflow.models import (
     FiscalYear,
     Measure,
     Organization,
+    ReportIntroduction,
     ResultReport,
     State,
 )
@@ -53,7 +54,7 @@ from workflow.views.errors import back_address, handles_workflow_errors, workflo
 from workflow.views.spacing import count_shown
 
 PAGE_SIZE = 50
-ITEM_MODELS = {"measure": Measure, "report": ResultReport}
+ITEM_MODELS = {"measure": Measure, "report": ResultReport, "introduction": ReportIntroduction}
 
 
 def _int_or_none(value) -> int | None:
@@ -79,7 +80,7 @@ def _item_of(user, kind: str, pk: int):
     model = ITEM_MODELS.get(kind)
     if model is None:
         raise Http404
-    org_field = "organization_id" if model is Measure else "measure__organization_id"
+    org_field = "measure__organization_id" if model is ResultReport else "organization_id"
     queryset = model.objects.filter(**{f"{org_field}__in": selectors.organization_ids_of(user)})
     if model is ResultReport:
         queryset = queryset.select_related("measure__organization", "reporting_round")
@@ -112,6 +113,7 @@ def year_overview(request, year: int):
         "grid": selectors.year_grid(user=request.user, year=year, division=division),
         "division": division,
         "divisions": selectors.filter_choices(user=request.user)["divisions"],
+        "introductions": selectors.year_introductions(user=request.user, year=year),
     }
     return render(request, "workflow/year.html", context)
 
@@ -204,6 +206,9 @@ def result_report_list(request):
     )
 
 
+# The auditor's timeline of each kind of item (audit.views.ITEM_KINDS).
+AUDIT_KINDS = {"measure": "measures", "report": "reports", "introduction": "introductions"}
+
 # The weight of each action on the page: the step forward first and filled, the way
 # back after it and outlined.
 PRIMARY_ACTIONS = (Action.APPROVE, Action.REVIEW, Action.SUBMIT, Action.PUBLISH)
@@ -229,7 +234,7 @@ def _detail(request, kind: str, item, template: str, extra: dict, status: int = 
 
     actions = _ordered_actions(request, item)
     publishes = any(entry["action"] == Action.PUBLISH for entry in actions)
-    if publishes:
+    if publishes and kind != "introduction":  # the paragraph is published at once
         extra.setdefault("schedule_form", PublicationScheduleForm())
         if kind == "report":
             extra["measure_first"] = approval_selectors.measure_unpublished(item)
@@ -242,7 +247,7 @@ def _detail(request, kind: str, item, template: str, extra: dict, status: int = 
         {
             "item": item,
             "kind": kind,
-            "audit_kind": "measures" if kind == "measure" else "reports",
+            "audit_kind": AUDIT_KINDS[kind],
             "may_audit": may_audit(request.user, item.organization_id),
             "actions": actions,
             "standing": approval_selectors.item_standing(item),
@@ -281,8 +286,17 @@ def _report_page(request, report, extra: dict | None = None, status: int = 200):
 
 
 def _item_page(request, kind: str, item, extra: dict | None = None, status: int = 200):
-    page = _measure_page if kind == "measure" else _report_page
+    page = {"measure": _measure_page, "introduction": _introduction_page}.get(kind, _report_page)
     return page(request, item, extra, status)
+
+
+def _item_redirect(kind: str, item):
+    if kind == "introduction":
+        return redirect(
+            "workflow:introduction-edit", slug=item.organization.slug, year=item.fiscal_year.year
+        )
+    name = "measure" if kind == "measure" else "result-report"
+    return redirect(f"workflow:{name}-detail", item.pk)
 
 
 @login_required
@@ -357,7 +371,7 @@ def transition(request, kind: str, pk: int):
         request,
         _("%(action)s: done.") % {"action": Action(action).label} + " " + _now_with(item),
     )
-    return redirect(f"workflow:{'measure' if kind == 'measure' else 'result-report'}-detail", pk=pk)
+    return _item_redirect(kind, item)
 
 
 @login_required
@@ -699,15 +713,25 @@ def _detail_url(kind: str, pk: int) -> str:
 
 
 @login_required
+def introduction_detail(request, pk: int):
+    """The link in notifications: on to the paragraph's page of its year."""
+    return _item_redirect("introduction", _item_of(request.user, "introduction", pk))
+
+
+@login_required
 @handles_workflow_errors
 def introduction_edit(request, slug: str, year: int):
-    """The opening paragraph of a year's report: the working group writes it."""
+    """The opening paragraph of a year's report: the working group writes it while it is a
+    draft; its state, the actions each may take and its history, as on a measure's page."""
     organization = get_object_or_404(
         Organization, slug=slug, pk__in=selectors.organization_ids_of(request.user)
     )
     fiscal_year = get_object_or_404(FiscalYear, year=year)
     introduction = selectors.report_introduction(organization=organization, fiscal_year=fiscal_year)
-    may_edit = Role.WORKING_GROUP in permissions.roles_of(request.user, organization.pk)
+    if introduction is None:
+        may_edit = Role.WORKING_GROUP in permissions.roles_of(request.user, organization.pk)
+    else:
+        may_edit = permissions.may_edit(request.user, introduction, "introduction")
     text = introduction.text if introduction else ""
     errors: list[str] = []
     if request.method == "POST":
@@ -727,18 +751,37 @@ def introduction_edit(request, slug: str, year: int):
         else:
             messages.success(
                 request,
-                _("The opening paragraph was saved. It is published with the next publication."),
+                _(
+                    "The opening paragraph was saved. The public sees it once it is approved"
+                    " and published."
+                ),
             )
             return redirect("workflow:introduction-edit", slug=slug, year=year)
     context = {
         "organization": organization,
         "fiscal_year": fiscal_year,
-        "introduction": introduction,
         "text": text,
         "errors": errors,
         "may_edit": may_edit,
-        "published": selectors.published_introduction(
-            organization=organization, fiscal_year=fiscal_year
+    }
+    status = 400 if errors else 200
+    if introduction is None:
+        return render(request, "workflow/introduction_form.html", context, status=status)
+    return _introduction_page(request, introduction, context, status)
+
+
+def _introduction_page(request, introduction, extra: dict | None = None, status: int = 200):
+    context = {
+        "organization": introduction.organization,
+        "fiscal_year": introduction.fiscal_year,
+        "text": introduction.text,
+        "errors": [],
+        "may_edit": permissions.may_edit(request.user, introduction, "introduction"),
+        **(extra or {}),
+        "published": selectors.public_introduction(
+            organization=introduction.organization, fiscal_year=introduction.fiscal_year
         ),
     }
-    return render(request, "workflow/introduction_form.html", context)
+    return _detail(
+        request, "introduction", introduction, "workflow/introduction_form.html", context, status
+    )
