@@ -19,17 +19,21 @@ class Me:
     """The person logged in as the header names them: full name and position."""
 
     def __init__(self, user):
-        from approvals.models import Position
+        from django.db.models import Exists, OuterRef
+
+        from approvals.models import Membership, Position
 
         self.name = user.get_full_name() or user.get_username()
-        # the position in the organization where the person holds an active role, if any
-        positions = Position.objects.filter(user=user).order_by("organization__name")
-        active = positions.filter(
-            organization__memberships__user=user, organization__memberships__is_active=True
+        # one query: the position where the person holds an active role comes first
+        active = Membership.objects.filter(
+            user=user, organization=OuterRef("organization"), is_active=True
         )
         self.position = (
-            active.values_list("title", flat=True).first()
-            or positions.values_list("title", flat=True).first()
+            Position.objects.filter(user=user)
+            .annotate(active=Exists(active))
+            .order_by("-active", "organization__name")
+            .values_list("title", flat=True)
+            .first()
             or ""
         )
 

@@ -310,9 +310,11 @@ def _is_data(text: str) -> bool:
     if text in _DATA_TEXTS:
         return True
     for run in _THAI_RUN.findall(text):
-        run = run.strip(" .,:;()·–-…")
-        if run and run not in _DATA_CORPUS[0]:
-            return False
+        # "name (position" is two records' words, each of them data
+        for part in re.split(r"[()]", run):
+            part = part.strip(" .,:;()·–-…")
+            if part and part not in _DATA_CORPUS[0]:
+                return False
     return True
 
 
@@ -348,6 +350,8 @@ def data_texts_collect() -> None:
         Organization.objects.values_list("province", flat=True),
         User.objects.values_list("first_name", flat=True),
         User.objects.values_list("last_name", flat=True),
+        # people as the header names them: the full name
+        [f"{first} {last}" for first, last in User.objects.values_list("first_name", "last_name")],
         Position.objects.values_list("title", flat=True),
         Delegation.objects.values_list("deputy_position", flat=True),
         Measure.objects.values_list("title", flat=True),

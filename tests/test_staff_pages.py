@@ -173,10 +173,10 @@ def test_list_query_counts_do_not_grow_with_rows(
         ResultReportFactory(measure=other, reporting_round=round_)
     client = as_user(people.auditor)
     # 14, and the header's audit entry (the auditor's organizations, may_audit's check), its
-    # inbox count and the two-factor device check; the auditor's home adds the chain's
-    # status and the latest entries of the log
+    # inbox count, the person's position and the two-factor device check; the auditor's home
+    # adds the chain's status and the latest entries of the log (with their positions)
     for name, limit in (
-        ("workflow:measure-list", 19), ("workflow:result-report-list", 19), ("workflow:home", 31),
+        ("workflow:measure-list", 20), ("workflow:result-report-list", 20), ("workflow:home", 33),
     ):  # fmt: skip
         with django_assert_max_num_queries(limit):
             assert client.get(reverse(name)).status_code == 200
