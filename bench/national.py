@@ -96,7 +96,8 @@ def _exists(pg: str, database: str) -> bool:
     import psycopg
 
     with psycopg.connect(f"{pg}/postgres", autocommit=True) as conn:
-        return bool(conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone())
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
+        return bool(found.fetchone())
 
 
 # ---- the organization built through the services ----------------------------------------------
@@ -134,7 +135,7 @@ def _walk(item, head, people, actions):
     return item
 
 
-def template_build(years: int = 3):
+def template_build(years: int = 3, *, rounds: int = 3, files: bool = True):
     """The demo organization with `years` fiscal years through the services; returns it.
 
     The report files are made once per year at the end (not at every publication), as the
@@ -156,10 +157,10 @@ def template_build(years: int = 3):
         call_command("seed_demo", stdout=io.StringIO())
         org = Organization.objects.get(slug=SLUG)
         people = {u.username: u for u in get_user_model().objects.all()}
-        for number, year in enumerate(YEARS[:years]):
+        for year in YEARS[:years]:
             fiscal_year = FiscalYear.objects.get_or_create(year=year)[0]
             ce = year - 543
-            for name, months, due_month in ROUNDS:
+            for name, months, due_month in ROUNDS[-rounds:]:
                 if not ReportingRound.objects.filter(
                     organization=org, fiscal_year=fiscal_year, name=name
                 ).exists():
@@ -167,7 +168,9 @@ def template_build(years: int = 3):
                         organization=org, actor=people["orgadmin"], fiscal_year=year, name=name,
                         months=months, due_on=dt.date(ce, due_month, 28),
                     )  # fmt: skip
-            rounds = list(ReportingRound.objects.filter(organization=org, fiscal_year=fiscal_year))
+            year_rounds = list(
+                ReportingRound.objects.filter(organization=org, fiscal_year=fiscal_year)
+            )[-rounds:]
             divisions = list(org.divisions.order_by("pk"))
             first = Measure.objects.filter(organization=org, fiscal_year=fiscal_year).count() + 1
             for extra in range(first, MEASURES + 1):
@@ -187,7 +190,7 @@ def template_build(years: int = 3):
                 if position % 4 == 1:
                     actions = ["submit", "return", "submit", "review", "approve", "publish"]
                 _walk(measure, head, people, actions)
-                for round_ in rounds:
+                for round_ in year_rounds:
                     report = measure.result_reports.filter(reporting_round=round_).first()
                     if report is None:
                         report = services.result_report_create(
@@ -205,7 +208,7 @@ def template_build(years: int = 3):
                 .order_by("-published_at", "-pk")
                 .first()
             )
-            if latest is not None:
+            if latest is not None and files:
                 from workflow.tasks import report_files_make
 
                 report_files_make(latest.pk)
@@ -250,10 +253,28 @@ def _org_names(copies: range) -> dict[int, dict[str, str]]:
     return out
 
 
+ORG_LABELS = ("workflow.organization", "workflow.historicalorganization")
+# columns holding a copied row's key without being a foreign key
+PLAIN_KEYS = {("audit.chainentry", "record_pk"), ("audit.chainentry", "subject_pk"),
+              ("approvals.historicalmembership_divisions", "id")}  # fmt: skip
+
+
+def _is_key(field, label: str, copied: set, history_of) -> bool:
+    from django.db import models
+
+    name = field.attname
+    return (
+        (field.primary_key and isinstance(field, models.AutoField))
+        or (field.is_relation and field.related_model in copied)
+        or name == "history_organization_id"
+        or (history_of is not None and name == "id")
+        or (label, name) in PLAIN_KEYS
+    )
+
+
 def replication_plan():
     """Per copied model: its table, columns, which are shifted keys, and a row filter."""
     from django.apps import apps
-    from django.db import models
 
     from audit.history import HistoryBase
 
@@ -272,21 +293,9 @@ def replication_plan():
         shifted, text = [], {}
         for field in model._meta.concrete_fields:
             name = field.attname
-            if field.primary_key and isinstance(field, models.AutoField):
+            if _is_key(field, label, copied, history_of):
                 shifted.append(name)
-            elif field.is_relation and field.related_model in copied:
-                shifted.append(name)
-            elif name == "history_organization_id" or (
-                history_of is not None and name == "id"
-            ):
-                shifted.append(name)
-            elif label == "audit.chainentry" and name in ("record_pk", "subject_pk"):
-                shifted.append(name)
-            elif label == "approvals.historicalmembership_divisions" and name == "id":
-                shifted.append(name)
-            elif (label == "workflow.organization" or label == "workflow.historicalorganization") and (
-                name in ORG_TEXT
-            ):
+            elif label in ORG_LABELS and name in ORG_TEXT:
                 text[name] = ORG_TEXT[name]
             elif (label, name) in SUFFIXED:
                 text[name] = "suffix"
@@ -319,12 +328,15 @@ def _select_sql(entry, stride: int) -> str:
             exprs.append(f"n.{entry['text'][attname]}")
         else:
             exprs.append(f"t.{column}")
-    names = " JOIN bench_names n ON n.k = g.k" if any(
-        v != "suffix" for v in entry["text"].values()
-    ) else ""
+    names = (
+        " JOIN bench_names n ON n.k = g.k"
+        if any(v != "suffix" for v in entry["text"].values())
+        else ""
+    )
     return (
         f"INSERT INTO {entry['table']} ({', '.join(entry['columns'])}) SELECT {', '.join(exprs)}"
-        f" FROM {entry['table']} t CROSS JOIN generate_series(%(lo)s::int, %(hi)s::int) AS g(k){names}"
+        f" FROM {entry['table']} t"
+        f" CROSS JOIN generate_series(%(lo)s::int, %(hi)s::int) AS g(k){names}"
         f" WHERE t.{entry['pk']} < {stride} AND ({entry['where'].replace('%(org)s', '%(org)s')})"
     )
 
@@ -422,7 +434,9 @@ def replicate(raw, *, organization_id: int, copies: int, batch: int = 250, jobs:
     )
     with cur.copy("COPY bench_names FROM STDIN") as copy:
         for k, names in _org_names(range(1, copies + 1)).items():
-            copy.write_row((k, names["name"], names["short_name"], names["slug"], names["province"]))
+            copy.write_row(
+                (k, names["name"], names["short_name"], names["slug"], names["province"])
+            )
     started = time.monotonic()
     tables = [e for e in plan if e["label"] != "audit.chainentry"]
     for lo in range(1, copies + 1, batch):
@@ -455,9 +469,10 @@ def replicate(raw, *, organization_id: int, copies: int, batch: int = 250, jobs:
     context = multiprocessing.get_context("fork")
     heads = []
     done = 0
-    with context.Pool(jobs) as pool, cur.copy(
-        f"COPY audit_chainentry ({CHAIN_COLUMNS}) FROM STDIN"
-    ) as copy:
+    with (
+        context.Pool(jobs) as pool,
+        cur.copy(f"COPY audit_chainentry ({CHAIN_COLUMNS}) FROM STDIN") as copy,
+    ):
         for blob in pool.imap(_chain_lines, range(1, copies + 1), chunksize=8):
             body, _, head = blob.rpartition(b"#HEAD\t")
             copy.write(body)
@@ -478,7 +493,8 @@ def replicate(raw, *, organization_id: int, copies: int, batch: int = 250, jobs:
         sequence = cur.fetchone()[0]
         if sequence:
             cur.execute(
-                f"SELECT setval(%s, GREATEST((SELECT MAX({entry['pk']}) FROM {entry['table']}), 1))",
+                f"SELECT setval(%s, GREATEST("
+                f"(SELECT MAX({entry['pk']}) FROM {entry['table']}), 1))",
                 [sequence],
             )
     raw.commit()
@@ -558,7 +574,11 @@ def fill(args) -> None:
     say(f"\n{NATIONAL_DB}: {args.orgs:,} organizations × {args.years} fiscal years filled in"
         f" {total:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in timings.items())})")  # fmt: skip
     for table, count in counts.items():
-        say(f"  {table:<36} {count:>14,}" if isinstance(count, int) else f"  {table:<36} {count:>14}")
+        say(
+            f"  {table:<36} {count:>14,}"
+            if isinstance(count, int)
+            else f"  {table:<36} {count:>14}"
+        )
     say(f"  {'history + transition log + chain rows':<36} {audit_rows:>14,}")
 
 
@@ -613,15 +633,12 @@ def _login(base: str, username: str):
 
 def page_targets() -> list[tuple[str, str, str]]:
     """(page, who, path) for the template organization: the same keys on both databases."""
-    from audit.models import TransitionLog
     from workflow.models import Measure, Organization, Publication, ResultReport
 
     org = Organization.objects.get(slug=SLUG)
     year = YEARS[1]
     measure = Measure.objects.filter(organization=org, fiscal_year__year=year).order_by("number")[1]
     report = ResultReport.objects.filter(measure=measure).order_by("pk").first()
-    logged = TransitionLog.objects.filter(organization=org).order_by("-created_at").first()
-    at = logged.created_at.date().isoformat()
     published = Publication.objects.filter(organization=org, fiscal_year__year=year).exists()
     assert published, "the template organization has no publication"
     s = SLUG
@@ -634,7 +651,7 @@ def page_targets() -> list[tuple[str, str, str]]:
         ("report list", "working", f"/reports/?year={year}"),
         ("report page", "working", f"/reports/{report.pk}/"),
         ("audit home (log)", "auditor", f"/audit/{s}/"),
-        ("audit timeline", "auditor", f"/audit/{s}/measure/{measure.pk}/"),
+        ("audit timeline", "auditor", f"/audit/{s}/measures/{measure.pk}/"),
         ("audit as-of", "auditor", f"/audit/{s}/as-of/?year={year}"),
         ("audit chain", "auditor", f"/audit/{s}/chain/"),
         ("audit CSV export", "auditor", f"/audit/{s}/log.csv"),
@@ -655,7 +672,7 @@ def page_targets() -> list[tuple[str, str, str]]:
         ("API organizations", "api", "/api/v1/organizations/"),
         ("API public report", "public", f"/api/v1/public/{s}/{year}/"),
         ("API audit log", "api-auditor", f"/api/v1/audit/{s}/log/"),
-        ("API audit as-of", "api-auditor", f"/api/v1/audit/{s}/as-of/?at={at}"),
+        ("API audit as-of", "api-auditor", f"/api/v1/audit/{s}/as-of/?year={year}"),
         ("API ITA results", "api", "/api/v1/ita/results/"),
     ]
 
@@ -736,7 +753,7 @@ TABLE_HEAD = (
 
 # ---- load (locust) ------------------------------------------------------------------------------
 
-LOCUSTFILE = '''
+LOCUSTFILE = """
 import re
 from locust import HttpUser, between, task
 
@@ -784,7 +801,7 @@ class Official(HttpUser):
     @task(2)
     def year(self):
         self.client.get(PATHS["year grid"], name="year grid")
-'''
+"""
 
 
 def load(args, logdir: Path) -> list[str]:
@@ -819,20 +836,52 @@ def load(args, logdir: Path) -> list[str]:
 
 
 def verify_speed(args) -> list[str]:
-    env = {**os.environ, "DATABASE_URL": f"{args.pg}/{NATIONAL_DB}", "DEBUG": "false",
-           "DJANGO_SETTINGS_MODULE": "config.settings.base"}  # fmt: skip
-    env.pop("REDIS_URL", None)
-    lines = []
-    for label, extra in (("full, 1 process", ["--full"]), ("incremental, 1 process", []),
-                         ("full, --jobs 2", ["--full", "--jobs", "2"])):  # fmt: skip
-        done = subprocess.run(
-            [sys.executable, "manage.py", "audit_verify", *extra], cwd=ROOT, env=env,
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-300:]
-        lines.append(f"audit_verify {label}: {summary} (exit {done.returncode})")
-        print(lines[-1], flush=True)
+    """audit_verify's own work (verification_record) on `--verify-orgs` organizations of the
+    national database, in a fresh process: full, incremental, full in 2 processes."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.base"}
+    done = subprocess.run(
+        [sys.executable, __file__, "--pg", args.pg, "--verify-worker", str(args.verify_orgs)],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    lines = [line for line in done.stdout.splitlines() if line.startswith("audit_verify")]
+    if done.returncode or not lines:
+        lines.append(f"audit_verify failed: {done.stderr[-500:]}")
+    for line in lines:
+        print(line, flush=True)
     return lines
+
+
+def _verify_one(organization_pk: int, full: bool) -> tuple[bool, int]:
+    from audit.chain import verification_record
+
+    run = verification_record(organization_pk, full=full)
+    return run.ok, run.entries_checked
+
+
+def _verify_worker(pg: str, organizations: int) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    _setup_django(NATIONAL_DB, pg)
+    from django.db import connections
+
+    from workflow.models import Organization
+
+    pks = list(Organization.objects.order_by("?").values_list("pk", flat=True)[:organizations])
+    for label, full, jobs in (("full", True, 1), ("incremental", False, 1), ("full", True, 2)):
+        started = time.monotonic()
+        if jobs == 1:
+            results = [_verify_one(pk, full) for pk in pks]
+        else:
+            connections.close_all()
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+                results = list(pool.map(_verify_one, pks, [full] * len(pks)))
+        elapsed = time.monotonic() - started
+        links = sum(n for _, n in results)
+        intact = sum(ok for ok, _ in results)
+        print(f"audit_verify {label}, {jobs} process(es), {len(pks)} random organizations:"
+              f" {intact} intact, {links:,} links in {elapsed:.1f} s"
+              f" ({links / elapsed:,.0f} links/s)", flush=True)  # fmt: skip
 
 
 def main() -> None:
@@ -849,8 +898,14 @@ def main() -> None:
     parser.add_argument("--skip-measure", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-verify", action="store_true")
+    parser.add_argument("--verify-orgs", type=int, default=100,
+                        help="organizations audit_verify is timed on")  # fmt: skip
+    parser.add_argument("--verify-worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--drop", action="store_true", help="drop both databases at the end")
     args = parser.parse_args()
+    if args.verify_worker:
+        _verify_worker(args.pg, args.verify_worker)
+        return
     if NATIONAL_DB in ("itaflow",) or ONEORG_DB in ("itaflow",):
         raise SystemExit("never the itaflow database")
     logdir = Path(tempfile.mkdtemp(prefix="bench-national-"))
@@ -875,7 +930,8 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        _admin(args.pg, f"DROP DATABASE IF EXISTS {NATIONAL_DB}", f"DROP DATABASE IF EXISTS {ONEORG_DB}")
+        _admin(args.pg, f"DROP DATABASE IF EXISTS {NATIONAL_DB}")
+        _admin(args.pg, f"DROP DATABASE IF EXISTS {ONEORG_DB}")
     shutil.rmtree(logdir, ignore_errors=True)
 
 
