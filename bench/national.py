@@ -716,6 +716,8 @@ def measure(args, logdir: Path) -> list[tuple]:
         bases = {db: f"http://127.0.0.1:{port}" for db, port in ports.items()}
         clients = {db: _clients(base) for db, base in bases.items()}
         for page, who, path in page_targets():
+            if args.pages and not any(word in page for word in args.pages.split(",")):
+                continue
             timings = {"one": [], "national": []}
             statuses = set()
             for db in ("one", "national"):  # warm-up: files made, caches filled
@@ -892,6 +894,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="processes hashing the copies' chains")
     parser.add_argument("--reuse", action="store_true", help="keep both databases if they exist")
     parser.add_argument("--requests", type=int, default=30, help="requests per page and database")
+    parser.add_argument("--pages", default="", help="only pages whose name has one of these")
     parser.add_argument("--load-users", type=int, default=8)
     parser.add_argument("--load-seconds", type=int, default=30)
     parser.add_argument("--skip-fill", action="store_true")

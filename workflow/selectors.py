@@ -489,23 +489,27 @@ def public_organizations(*, query: str = "", province: str = ""):
 PUBLIC_INDEX_CACHE_SECONDS = 300
 
 
-def public_index_counts() -> tuple[int, list[tuple[str, int]]]:
+def public_index_key() -> str:
+    """Changes with every publication, in every process at once (one index probe)."""
+    from django.db.models import Max
+
+    return str(Publication.objects.aggregate(newest=Max("pk"))["newest"])
+
+
+def public_index_counts(key: str) -> tuple[int, list[tuple[str, int]]]:
     """How many organizations have published, in all and per province (`public_provinces`).
 
     Both read every organization (bench/national.py: they made the index 2× slower at 1,000
-    organizations than at one), so they are kept per newest publication: a publication
+    organizations than at one), so they are kept per `public_index_key`: a publication
     changes the key at once in every process; a province edited in the admin shows within
     PUBLIC_INDEX_CACHE_SECONDS.
     """
     from django.core.cache import cache
-    from django.db.models import Max
 
-    newest = Publication.objects.aggregate(newest=Max("pk"))["newest"]
-    key = f"public-index-counts:{newest}"
-    counts = cache.get(key)
+    counts = cache.get(f"public-index-counts:{key}")
     if counts is None:
         counts = (_published_organizations().count(), public_provinces())
-        cache.set(key, counts, PUBLIC_INDEX_CACHE_SECONDS)
+        cache.set(f"public-index-counts:{key}", counts, PUBLIC_INDEX_CACHE_SECONDS)
     return counts
 
 
