@@ -93,22 +93,3 @@ def test_the_index_counts_every_agency_once_per_publication_not_per_request(clie
     assert ("สระบุรี", 2) in response.context["provinces"]
     province = client.get("/public/province/สระบุรี/")
     assert province.context["page"].paginator.count == 2
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm")
-def test_the_index_search_uses_the_trigram_indexes_of_the_names(agencies):
-    # given the names' search-key indexes (migration 0009)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'workflow_organization'"
-            " AND indexdef LIKE '%%itaflow_search_key%%gin_trgm_ops%%'"
-        )
-        assert {row[0] for row in cursor.fetchall()} == {
-            "workflow_organization_name_search", "workflow_organization_short_name_search",
-        }  # fmt: skip
-
-    # when the search asks for a name: the planner may use them (the same expression)
-    from workflow.selectors import public_organizations
-
-    sql = str(public_organizations(query="เขา ทอง").query)
-    assert 'itaflow_search_key("workflow_organization"."name")' in sql

@@ -30,12 +30,6 @@ def _matches(field: str, key: str):
     return Contains(SearchKey(field), key)
 
 
-def organizations_matching(query: str) -> Q:
-    """Organizations whose name or short name holds `query` (trigram-indexed, 0009)."""
-    key = thai.search_key(query)
-    return Q(_matches("name", key)) | Q(_matches("short_name", key))
-
-
 def measures_matching(query: str) -> Q:
     """Measures whose title or methods, or any of whose reports' results or
     recommendations, hold `query`."""

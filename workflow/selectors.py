@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q, Value
+from django.db.models.functions import Replace
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -476,10 +477,12 @@ def public_organizations(*, query: str = "", province: str = ""):
     organizations = _published_organizations()
     if province:
         organizations = organizations.filter(province=province)
-    if thai.search_key(query or ""):
-        from workflow.search import organizations_matching
-
-        organizations = organizations.filter(organizations_matching(query))
+    wanted = thai.normalize_text(query or "").replace(" ", "")
+    if wanted:
+        organizations = organizations.annotate(
+            name_compact=Replace("name", Value(" "), Value("")),
+            short_compact=Replace("short_name", Value(" "), Value("")),
+        ).filter(Q(name_compact__icontains=wanted) | Q(short_compact__icontains=wanted))
     return organizations.order_by("name").only("name", "short_name", "slug", "province")
 
 
