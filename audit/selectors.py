@@ -537,7 +537,17 @@ def _export_copy(sql: str, params: list, fmt: str) -> Iterator[bytes]:
             "WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
         )
     connection.ensure_connection()
-    with connection.connection.cursor() as cursor, cursor.copy(statement, params) as copy:
+    raw = connection.connection
+    with raw.transaction(), raw.cursor() as cursor:
+        # The subqueries make the planner's cost of a big organization's export pass
+        # jit_above_cost, and compiling the plan then costs more than running it (measured
+        # 127 ms against 20 ms at 1,000 organizations, bench/national.py): no JIT here.
+        cursor.execute("SET LOCAL jit = off")
+        yield from _copied(cursor, statement, params)
+
+
+def _copied(cursor, statement: str, params: list) -> Iterator[bytes]:
+    with cursor.copy(statement, params) as copy:
         pending = []
         size = 0
         for data in copy:

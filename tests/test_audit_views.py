@@ -405,3 +405,26 @@ def test_timeline_reads_the_same_without_postgresql(long_story):
         pg = selectors._timeline_rows_pg(Measure, measure.pk, org_id, at, 4)
         orm = selectors._timeline_rows_orm(Measure, measure.pk, org_id, at, 4)
         assert pg == orm
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's JIT")
+def test_log_export_runs_without_jit_and_leaves_the_session_as_it_was(story):
+    # given a session where JIT would compile every plan (a big organization's export
+    # passes jit_above_cost: compiling cost more than running it at national size)
+    measure, *_ = story
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit_above_cost = 0")
+    log_filter = selectors.LogFilter(organization_id=measure.organization_id)
+    sql, params = selectors._export_sql(log_filter, "jsonl")
+
+    # when the export's statement reports the setting it runs under
+    others = ", ".join(["NULL"] * (len(selectors.EXPORT_HEADER) - 1))
+    probe = f"SELECT current_setting('jit'), {others} FROM ({sql}) AS e LIMIT 1"
+    rows = list(selectors._export_copy(probe, params, "jsonl"))
+
+    # then it ran without JIT, and the session's own setting is back afterwards
+    first = json.loads(b"".join(rows).splitlines()[0])
+    assert first[selectors.EXPORT_HEADER[0]] == "off"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit_above_cost")
+        assert cursor.fetchone()[0] == "0"

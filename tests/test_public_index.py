@@ -74,3 +74,22 @@ def test_the_index_is_paged_and_its_cost_does_not_grow_with_the_agencies(client,
     assert client.get("/public/", {"page": "99"}).status_code == 200
     assert client.get("/public/", {"page": "x"}).status_code == 200
     assert client.get("/public/", {"page": "x\x00"}).status_code == 400  # no NUL is stored
+
+
+def test_the_index_counts_every_agency_once_per_publication_not_per_request(client, agencies):
+    # given the index seen once (its counts read every organization)
+    client.get("/public/")
+
+    # when it is asked again: only the newest publication's key and the page's rows
+    with CaptureQueriesContext(connection) as again:
+        response = client.get("/public/")
+    assert response.context["page"].paginator.count == 2
+    assert not [q for q in again.captured_queries if "COUNT(" in q["sql"].upper()]
+
+    # then a new publication shows at once, in the total and in its province
+    _published("เทศบาลตำบลหนองแค", "สระบุรี", "nong-khae")
+    response = client.get("/public/")
+    assert response.context["page"].paginator.count == 3
+    assert ("สระบุรี", 2) in response.context["provinces"]
+    province = client.get("/public/province/สระบุรี/")
+    assert province.context["page"].paginator.count == 2

@@ -559,6 +559,33 @@ def public_organizations(*, query: str = "", province: str = ""):
     return organizations.order_by("name").only("name", "short_name", "slug", "province")
 
 
+PUBLIC_INDEX_CACHE_SECONDS = 300
+
+
+def public_index_key() -> str:
+    """Changes with every publication, in every process at once (one index probe)."""
+    from django.db.models import Max
+
+    return str(Publication.objects.aggregate(newest=Max("pk"))["newest"])
+
+
+def public_index_counts(key: str) -> tuple[int, list[tuple[str, int]]]:
+    """How many organizations have published, in all and per province (`public_provinces`).
+
+    Both read every organization (bench/national.py: they made the index 2× slower at 1,000
+    organizations than at one), so they are kept per `public_index_key`: a publication
+    changes the key at once in every process; a province edited in the admin shows within
+    PUBLIC_INDEX_CACHE_SECONDS.
+    """
+    from django.core.cache import cache
+
+    counts = cache.get(f"public-index-counts:{key}")
+    if counts is None:
+        counts = (_published_organizations().count(), public_provinces())
+        cache.set(f"public-index-counts:{key}", counts, PUBLIC_INDEX_CACHE_SECONDS)
+    return counts
+
+
 def public_provinces() -> list[tuple[str, int]]:
     """The provinces with published organizations, and how many, in Thai alphabetical order."""
     rows = (

@@ -31,17 +31,23 @@ def _organization_page(request, *, province: str = ""):
     paginator = Paginator(
         selectors.public_organizations(query=query, province=province), INDEX_PAGE_SIZE
     )
+    key = selectors.public_index_key()
+    total, provinces = selectors.public_index_counts(key)
+    if not query:  # the page count without a COUNT over every organization
+        known = dict(provinces).get(province, 0) if province else total
+        paginator.__dict__["count"] = known  # Paginator.count is a cached_property
     page = paginator.get_page(request.GET.get("page"))
-    return {"page": page, "query": query, "province": province}
+    return {
+        "page": page, "query": query, "province": province, "provinces": provinces,
+        "counts_key": key,
+    }  # fmt: skip
 
 
 @require_GET
 def index(request):
     """Find one agency among thousands: by name, by province, a page at a time."""
     province = request.GET.get("province", "")[:100].replace("\x00", "")
-    context = _organization_page(request, province=province)
-    context["provinces"] = selectors.public_provinces()
-    return render(request, "public/index.html", context)
+    return render(request, "public/index.html", _organization_page(request, province=province))
 
 
 @require_GET
