@@ -322,7 +322,11 @@ def test_an_auditor_narrows_the_log_with_each_filter(browser, live_server):
                 [{"name": "django_language", "value": "en", "url": live_server.url}]
             )
         for field, pk, words in (
-            ("#id_measure", story.measure.pk, "measure 1" if language == "en" else "มาตรการข้อ"),
+            (
+                "#id_measure",
+                story.measure.pk,
+                f"measure {story.measure.number}" if language == "en" else f"มาตรการข้อ {number}",
+            ),
             ("#id_report", story.report.pk, "results of" if language == "en" else "ผลการดำเนินการ"),
         ):
             rows = _filter(other, audit, lambda p, f=field, v=pk: p.select_option(f, str(v)))
