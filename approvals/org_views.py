@@ -41,6 +41,11 @@ def _organization(user) -> Organization:
     return organization
 
 
+def _people_of(organization):
+    """Those who hold or held a role in the organization, each once (roles are rows)."""
+    return get_user_model().objects.filter(memberships__organization=organization).distinct()
+
+
 def _refusal_text(error: WorkflowError) -> str:
     """A service's refusal as one sentence in the page's language."""
     if isinstance(error, ValidationFailed) and error.fields:
@@ -246,7 +251,7 @@ def people(request):
 def position_change(request, user_pk: int):
     """Set or clear a person's position in this organization (recorded in history)."""
     organization = _organization(request.user)
-    user = get_object_or_404(get_user_model(), pk=user_pk, memberships__organization=organization)
+    user = get_object_or_404(_people_of(organization), pk=user_pk)
     form = PositionForm(request.POST)
     if form.is_valid():
         try:
@@ -269,7 +274,7 @@ def position_change(request, user_pk: int):
 @require_POST
 def role_add(request, user_pk: int):
     organization = _organization(request.user)
-    user = get_object_or_404(get_user_model(), pk=user_pk, memberships__organization=organization)
+    user = get_object_or_404(_people_of(organization), pk=user_pk)
     form = RoleForm(request.POST, organization=organization)
     if form.is_valid():
         try:

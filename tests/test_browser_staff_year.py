@@ -198,6 +198,7 @@ def test_the_organization_admin_invites_gives_a_role_and_a_delegation(browser, l
     page.click("details.invite summary")
     page.fill("#id_first_name", "สมหญิง")
     page.fill("#id_last_name", "รักงาน")
+    page.fill("#id_position", "ผู้อำนวยการกองคลัง")
     page.fill("#id_email", "somying@khaothong.go.th")
     page.select_option("#id_role", Role.DIVISION_HEAD)
     page.check(f"#id_division_ids input[value='{division.pk}']")
@@ -206,11 +207,21 @@ def test_the_organization_admin_invites_gives_a_role_and_a_delegation(browser, l
 
     # and gives her a second role
     person = page.locator("section.person", has_text="สมหญิง")
-    person.locator("summary").click()
+    assert person.locator("p.position").inner_text() == "ผู้อำนวยการกองคลัง"
+    person.locator("details:has(select[name=role]) summary").click()
     person.locator("select[name=role]").select_option(Role.WORKING_GROUP)
     person.locator("button[type=submit]", has_text="กำหนดบทบาท").click()
     page.wait_for_selector(".messages li.success")
     shot(page, "org-people")
+
+    # and corrects her position
+    person = page.locator("section.person", has_text="สมหญิง")
+    person.locator("details:has(form.position-form) summary").click()
+    person.locator("input[name=position]").fill("ผู้อำนวยการกองคลัง (รักษาการ)")
+    person.locator("form.position-form button[type=submit]").click()
+    page.wait_for_selector(".messages li.success")
+    person = page.locator("section.person", has_text="สมหญิง")
+    assert person.locator("p.position").inner_text() == "ผู้อำนวยการกองคลัง (รักษาการ)"
 
     # and a delegation to the working group member, on a phone
     phone = log_in(browser, live_server, admin.username, viewport=PHONE)

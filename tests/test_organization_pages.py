@@ -138,6 +138,7 @@ def test_inviting_someone_who_has_an_account_sends_no_second_invitation(office, 
 def test_admin_sets_changes_and_clears_a_position_with_history(office, organization):
     # given a division head of the organization
     people, _division, admin = office
+    MembershipFactory(user=people.head, organization=organization, role=Role.WORKING_GROUP)
     client = as_user(admin)
     url = reverse("organization:position-change", args=[people.head.pk])
 
