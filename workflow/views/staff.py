@@ -238,7 +238,9 @@ def _detail(request, kind: str, item, template: str, extra: dict, status: int = 
         extra.setdefault("schedule_form", PublicationScheduleForm())
         if kind == "report":
             extra["measure_first"] = approval_selectors.measure_unpublished(item)
-    if permissions.may_preview(request.user, item):
+    # the six-column row and its changes are a measure's or a report's; the opening
+    # paragraph's own page already shows its text as the public will read it
+    if kind in ("measure", "report") and permissions.may_preview(request.user, item):
         extra["preview"] = selectors.item_preview(item)
         extra["changes"] = selectors.revision_changes(item)
     return render(
