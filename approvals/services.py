@@ -10,6 +10,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
@@ -593,11 +594,10 @@ def position_set(*, organization: Organization, actor, user, title: str) -> Posi
     if problem := text_problem(title, max_length=200):
         raise ValidationFailed({"position": [problem]})
     with transaction.atomic():
-        position = (
-            Position.objects.select_for_update()
-            .filter(user=user, organization=organization)
-            .first()
-        )
+        # the person's row is locked first: two admins giving a first position at the same
+        # moment then queue, rather than the second inserting a duplicate and failing
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        position = Position.objects.filter(user=user, organization=organization).first()
         if position is None and not title:
             return None
         if position is not None and position.title == title:

@@ -133,3 +133,43 @@ def test_simultaneous_transitions_on_different_items_keep_one_unbroken_chain():
     assert TransitionLog.objects.filter(action="review").count() == 40
     result = verify(world.organization.pk)
     assert result.ok, result.problem
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_giving_a_first_position_at_once_queue_rather_than_fail():
+    # given two admins of one organization and a person with no position yet
+    from approvals.models import Position
+    from approvals.services import position_set
+
+    world = world_build()
+    second_admin = UserFactory(username="admin_2")
+    MembershipFactory(user=second_admin, organization=world.organization, role=Role.ADMIN)
+    person = world["head"]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def give(actor, title):
+        try:
+            barrier.wait()
+            position_set(organization=world.organization, actor=actor, user=person, title=title)
+            outcomes.append("ok")
+        except Exception as error:  # reported, so a failure says what happened
+            outcomes.append(f"{type(error).__name__}: {error}")
+        finally:
+            connection.close()
+
+    # when both save a position for that person at the same moment
+    threads = [
+        threading.Thread(target=give, args=(world["admin"], "ผู้อำนวยการกองคลัง")),
+        threading.Thread(target=give, args=(second_admin, "นักวิชาการเงินและบัญชี")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # then both were saved one after the other, and the person holds one position
+    assert outcomes == ["ok", "ok"]
+    positions = Position.objects.filter(user=person, organization=world.organization)
+    assert positions.count() == 1
+    assert positions.get().title in {"ผู้อำนวยการกองคลัง", "นักวิชาการเงินและบัญชี"}
