@@ -192,6 +192,7 @@ class CeleryWorker:
         self.log_path = Path(log_dir) / "worker.log"
         self.process: subprocess.Popen | None = None
         self.starts = 0
+        self.lock = threading.Lock()  # start() and a kill() from the mail server's thread
 
     def start(self, *, timeout: float = 60.0) -> None:
         self.starts += 1
@@ -205,18 +206,19 @@ class CeleryWorker:
             "--without-gossip", "--without-mingle", "--without-heartbeat",
         ]
         # fmt: on
-        self.process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with self.lock:
+            process = self.process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         log.close()
 
         def ready() -> bool:
-            if self.process.poll() is not None:
+            if process.poll() is not None:
                 raise AssertionError(f"the worker exited:\n{self.log_tail()}")
             with open(self.log_path, "rb") as handle:
                 handle.seek(offset)
@@ -225,11 +227,18 @@ class CeleryWorker:
         wait_for(ready, timeout=timeout, interval=0.1, message="the Celery worker to be ready")
 
     def kill(self) -> None:
-        """SIGKILL the whole worker (main process and pool children) at once."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.process = None
+        """SIGKILL the whole worker (main process and pool children) at once.
+
+        May run on the mail server's thread (a crash in the acceptance window) while the
+        test already starts the next worker: only the process killed here is forgotten.
+        """
+        process = self.process
+        if process and process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        with self.lock:
+            if self.process is process:
+                self.process = None
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
