@@ -656,3 +656,48 @@ def chain_status(organization_id: int) -> dict:
         .first()
     )
     return {"head": head or {"seq": 0, "hash": ""}, "last_verification": last}
+
+
+@dataclass
+class ChainsVerified:
+    intact: int
+    broken: int
+    newest: dt.datetime | None  # when the most recent of those verifications started
+
+
+def chains_verified(*, since: dt.datetime | None = None) -> ChainsVerified:
+    """Every chain (each organization's and the global one) by its latest verification; with
+    `since`, only the chains whose latest verification started then or later.
+
+    One probe of the (organization, started_at) index per chain: a `DISTINCT ON` over the
+    verifications would read all of them, and a national deployment adds thousands a night.
+    """
+    from django.db.models import Count, Max
+
+    from workflow.models import Organization
+
+    def latest(column: str, organization):
+        rows = ChainVerification.objects.filter(organization=organization)
+        return Subquery(rows.order_by("-started_at", "-id").values(column)[:1])
+
+    chains = Organization.objects.annotate(
+        last_ok=latest("ok", OuterRef("pk")), last_at=latest("started_at", OuterRef("pk"))
+    ).filter(last_at__isnull=False)
+    if since is not None:
+        chains = chains.filter(last_at__gte=since)
+    counts = chains.aggregate(
+        intact=Count("pk", filter=Q(last_ok=True)),
+        broken=Count("pk", filter=Q(last_ok=False)),
+        newest=Max("last_at"),
+    )
+    intact, broken, newest = counts["intact"], counts["broken"], counts["newest"]
+    overall = (
+        ChainVerification.objects.filter(organization=None)
+        .order_by("-started_at", "-id")
+        .values("ok", "started_at")
+        .first()
+    )
+    if overall is not None and (since is None or overall["started_at"] >= since):
+        intact, broken = intact + overall["ok"], broken + (not overall["ok"])
+        newest = max(filter(None, (newest, overall["started_at"])))
+    return ChainsVerified(intact, broken, newest)

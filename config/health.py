@@ -13,7 +13,6 @@ import datetime
 import time
 
 from django.conf import settings
-from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -117,20 +116,11 @@ class AuditChain(_OrmCheck):
     """The latest verification of every audit chain found it intact."""
 
     def check(self):
-        from audit.models import ChainVerification
+        from audit.selectors import chains_verified
 
-        latest = (
-            ChainVerification.objects.order_by("organization_id", "-started_at", "-id").distinct(
-                "organization_id"
-            )
-            if connection.vendor == "postgresql"
-            else _latest_per_chain_in_python(ChainVerification.objects.all())
-        )
-        broken = [v for v in latest if not v.ok]
+        broken = chains_verified().broken
         if broken:
-            raise ServiceUnavailable(
-                f"{len(broken)} audit chain(s) broken at the last verification"
-            )
+            raise ServiceUnavailable(f"{broken} audit chain(s) broken at the last verification")
 
 
 @dataclasses.dataclass
@@ -151,13 +141,6 @@ class Beat(_OrmCheck):
         age = (timezone.now() - last).total_seconds()
         if age > limit:
             raise ServiceUnavailable(f"Celery beat has not run for {age:.0f} s (limit {limit} s)")
-
-
-def _latest_per_chain_in_python(verifications):
-    latest: dict[int | None, object] = {}
-    for verification in verifications.order_by("started_at", "id"):
-        latest[verification.organization_id] = verification
-    return list(latest.values())
 
 
 def readiness_checks() -> list[HealthCheck]:

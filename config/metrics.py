@@ -41,7 +41,7 @@ class DatabaseCollector:
         from django.db.models import Count, Min
 
         from approvals.models import DeliveryStatus, OutboxMessage
-        from audit.models import ChainVerification
+        from audit.selectors import chains_verified
 
         now = timezone.now()
         unsent = OutboxMessage.objects.filter(
@@ -57,28 +57,21 @@ class DatabaseCollector:
             (now - oldest).total_seconds() if oldest else 0.0,
         )
 
-        latest = {}
-        for verification in (
-            ChainVerification.objects.filter(
-                started_at__gte=now - datetime.timedelta(days=settings.METRICS_VERIFICATION_DAYS)
-            )
-            .only("organization_id", "ok", "started_at")
-            .order_by("started_at", "id")
-        ):
-            latest[verification.organization_id] = verification
+        verified = chains_verified(
+            since=now - datetime.timedelta(days=settings.METRICS_VERIFICATION_DAYS)
+        )
         chains = GaugeMetricFamily(
             "itaflow_audit_chains",
             "Audit chains by the result of their latest verification",
             labels=["result"],
         )
-        chains.add_metric(["intact"], sum(1 for v in latest.values() if v.ok))
-        chains.add_metric(["broken"], sum(1 for v in latest.values() if not v.ok))
+        chains.add_metric(["intact"], verified.intact)
+        chains.add_metric(["broken"], verified.broken)
         yield chains
-        last = max((v.started_at for v in latest.values()), default=None)
         yield GaugeMetricFamily(
             "itaflow_audit_last_verification_age_seconds",
             "Seconds since the latest verification of any audit chain (-1: none recently)",
-            (now - last).total_seconds() if last else -1.0,
+            (now - verified.newest).total_seconds() if verified.newest else -1.0,
         )
 
 

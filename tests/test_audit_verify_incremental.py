@@ -1,5 +1,7 @@
 """Verification from where the last passing one ended, a full one on demand, several at once."""
 
+import datetime as dt
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -98,3 +100,42 @@ def test_audit_verify_command_full_and_in_parallel(capsys):
     TransitionLog.objects.update(comment="x")
     with pytest.raises(CommandError):
         call_command("audit_verify", "--full")
+
+
+def _verified(organization, *, ok: bool, days_ago: float):
+    from django.utils import timezone
+
+    at = timezone.now() - dt.timedelta(days=days_ago)
+    return ChainVerification.objects.create(
+        organization=organization, started_at=at, finished_at=at, ok=ok, entries_checked=1,
+        head_seq=1, head_hash="0" * 64,
+    )  # fmt: skip
+
+
+def test_chains_verified_counts_each_chain_by_its_latest_verification(
+    django_assert_max_num_queries,
+):
+    from django.utils import timezone
+
+    from audit.selectors import chains_verified
+    from tests.factories import OrganizationFactory
+
+    # given one chain broken then repaired, one intact then broken, one checked long ago,
+    # one never checked, and the global chain intact
+    repaired, broken, old, _never = OrganizationFactory.create_batch(4)
+    _verified(repaired, ok=False, days_ago=2)
+    _verified(repaired, ok=True, days_ago=1)
+    _verified(broken, ok=True, days_ago=3)
+    _verified(broken, ok=False, days_ago=0.5)
+    _verified(old, ok=True, days_ago=30)
+    _verified(None, ok=True, days_ago=0.1)
+
+    # when every chain is counted, and only those checked in the last 7 days
+    with django_assert_max_num_queries(2):
+        every = chains_verified()
+    recent = chains_verified(since=timezone.now() - dt.timedelta(days=7))
+
+    # then each counts once, by its latest verification
+    assert (every.intact, every.broken) == (3, 1)
+    assert (recent.intact, recent.broken) == (2, 1)
+    assert timezone.now() - recent.newest < dt.timedelta(hours=3)

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from audit.models import ChainEntry, ChainHead
+from audit.models import ChainEntry, ChainHead, ChainVerification
 from tests.celery_harness import ROOT
 from workflow.models import Measure, Organization, ResultReport
 
@@ -46,9 +46,14 @@ def test_national_fill_copies_verify_and_their_public_pages_answer(client):
     measures = Measure.objects.filter(organization=template).count()
     links = ChainEntry.objects.filter(organization=template).count()
 
+    indexes = _indexes()
+
     # when it is copied twice
     with _raw() as raw:
         national.replicate(raw, organization_id=template.pk, copies=2, say=lambda *a: None)
+
+    # then the indexes dropped for the load are all there again
+    assert _indexes() == indexes
 
     # then every copy has its own name, slug, province, rows and a chain of the same length
     copies = Organization.objects.exclude(pk=template.pk).order_by("slug")
@@ -60,6 +65,10 @@ def test_national_fill_copies_verify_and_their_public_pages_answer(client):
         assert ChainEntry.objects.filter(organization=copy).count() == links
         assert ChainHead.objects.get(key=copy.pk).seq == links
         assert ResultReport.objects.filter(measure__organization=copy).exists()
+        # with a month of nightly verifications, the latest at the copy's own head
+        nightly = ChainVerification.objects.filter(organization=copy)
+        assert nightly.count() == national.NIGHTS
+        assert nightly.first().head_hash == ChainHead.objects.get(key=copy.pk).hash
     # and every chain verifies (the command raises on a broken one)
     for copy in copies:
         call_command("audit_verify", org=copy.slug, full=True, stdout=_Null())
@@ -72,6 +81,14 @@ def test_national_fill_copies_verify_and_their_public_pages_answer(client):
         page = client.get(f"/public/{copy.slug}/{year}/")
         assert page.status_code == 200
         assert copy.short_name in page.content.decode()
+
+
+def _indexes() -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+        )
+        return set(cursor.fetchall())
 
 
 class _Null:
