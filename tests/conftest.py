@@ -25,6 +25,17 @@ def _no_current_report_files(settings):
 
 
 @pytest.fixture
+def tasks_in_process():
+    """Celery tasks run in the process, as on the embedded default (also with REDIS_URL set)."""
+    from config.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
+
+
+@pytest.fixture
 def organization(db):
     return OrganizationFactory(
         name="องค์การบริหารส่วนตำบลเขาทอง", short_name="อบต.เขาทอง", slug="khao-thong"

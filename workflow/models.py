@@ -731,3 +731,39 @@ class ReportFile(models.Model):
 
     def __str__(self) -> str:
         return self.file.name
+
+
+class PublicationVerification(models.Model):
+    """The last check of the audit chain up to the link a publication recorded, for its
+    public verification page.
+
+    Derived data, made again from the chain at any time: no history, not chained.
+    """
+
+    publication = models.OneToOneField(
+        Publication, on_delete=models.CASCADE, related_name="verification",
+        verbose_name=_("publication"),
+    )  # fmt: skip
+    checked_at = models.DateTimeField(_("checked at"))
+    ok = models.BooleanField(_("intact"))
+    entries_checked = models.BigIntegerField(_("entries checked"))
+    broken_seq = models.BigIntegerField(_("first broken link"), null=True, blank=True)
+    problem = models.TextField(_("problem"), blank=True)
+    # Set by the one request that asked for a new check; others do not ask again meanwhile.
+    refresh_requested_at = models.DateTimeField(_("new check requested at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("publication verification")
+        verbose_name_plural = _("publication verifications")
+
+    def __str__(self) -> str:
+        result = "ok" if self.ok else "BROKEN"
+        return f"publication {self.publication_id} {result} at {self.checked_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def refresh_due(self) -> bool:
+        """Older than PUBLIC_VERIFY_REFRESH_SECONDS: the page asks for a new check."""
+        from django.utils import timezone
+
+        age = timezone.now() - self.checked_at
+        return age > dt.timedelta(seconds=settings.PUBLIC_VERIFY_REFRESH_SECONDS)

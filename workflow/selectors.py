@@ -456,52 +456,24 @@ def publication_of_report(*, organization_slug: str, year: int, publication_id: 
     )
 
 
-VERIFICATION_CACHE_SECONDS = 60
-
-
-def publication_verification(*, publication: Publication):
-    """Whether the organization's chain still verifies up to the head this publication
-    recorded (audit.chain.Verification with `ok`), recomputed at most once a minute."""
-    from django.core.cache import cache
-
-    from audit.chain import Verification, verify
-
-    key = f"publication-verification:{publication.pk}"
-    result = cache.get(key)
-    if result is None:
-        if publication.chain_seq is None:  # published before lengths were recorded
-            result = Verification(False, 0, 0, "", None, "no chain length recorded")
-        else:
-            result = verify(publication.organization_id, up_to=publication.chain_seq)
-            if result.ok and result.head_hash != publication.chain_head:
-                result = Verification(
-                    False, result.entries_checked, result.head_seq, result.head_hash,
-                    publication.chain_seq, "the chain does not end at the recorded head",
-                )  # fmt: skip
-        cache.set(key, result, VERIFICATION_CACHE_SECONDS)
-    return result
-
-
 def report_verification(*, organization_slug: str, year: int, code: str = "") -> dict:
-    """What the verification page shows: the publications with `code` and the newest one,
-    each with whether the chain still verifies up to it, and the year's publications."""
+    """What the verification page shows: the publications with `code` and the newest one
+    (`checked`: those whose chain check the page shows), and the year's publications."""
     newest = newest_publication(organization_slug=organization_slug, year=year)
     organization, fiscal_year = newest.organization, newest.fiscal_year
     matches = []
     if code:
-        matches = [
-            (publication, publication_verification(publication=publication))
-            for publication in publications_with_code(
-                organization=organization, fiscal_year=fiscal_year, code=code
-            )
-        ]
+        matches = publications_with_code(
+            organization=organization, fiscal_year=fiscal_year, code=code
+        )
+    newest_matched = any(p.pk == newest.pk for p in matches)
     return {
         "report": PublicReport(organization, fiscal_year, [], newest.chain_head, None),
         "code": code,
         "matches": matches,
         "newest": newest,
-        "newest_matched": any(p.pk == newest.pk for p, _v in matches),
-        "verification": publication_verification(publication=newest),
+        "newest_matched": newest_matched,
+        "checked": matches if newest_matched else [newest, *matches],
         "publications": list(
             report_publications(organization=organization, fiscal_year=fiscal_year)
         ),

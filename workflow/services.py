@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +26,7 @@ from workflow.models import (
     MeasureMethod,
     Organization,
     Publication,
+    PublicationVerification,
     Recommendation,
     ReportingRound,
     ReportIntroduction,
@@ -103,6 +105,7 @@ def publication_create(*, item: Measure | ResultReport, published_by) -> Publica
         chain_seq=head.seq if head else 0,
     )
     transaction.on_commit(lambda: _report_files_enqueue(publication.pk))
+    transaction.on_commit(lambda: _publication_verification_enqueue(publication.pk))
     return publication
 
 
@@ -158,6 +161,116 @@ def _report_files_enqueue(publication_id: int) -> None:
 
         logging.getLogger(__name__).warning(
             "report files of publication %s not enqueued", publication_id, exc_info=True
+        )
+
+
+# --- the public check of a publication's audit chain ---------------------------------------
+# The verification page shows the stored check (PublicationVerification); the walk of the
+# chain runs in the worker: once after the publication commits, then again when a visitor
+# finds the stored check older than PUBLIC_VERIFY_REFRESH_SECONDS.
+
+
+def publication_verification_refresh(*, publication_id: int) -> PublicationVerification | None:
+    """Check the organization's chain up to the link the publication recorded; store the result.
+
+    Idempotent: the publication's one row is overwritten (an upsert, so two checks at
+    once cannot collide) and its refresh request cleared.
+    """
+    from audit import chain
+
+    publication = (
+        Publication.objects.filter(pk=publication_id)
+        .only("organization_id", "chain_seq", "chain_head")
+        .first()
+    )
+    if publication is None:
+        return None
+    checked_at = timezone.now()
+    if publication.chain_seq is None:  # published before lengths were recorded
+        result = chain.Verification(False, 0, 0, "", None, "no chain length recorded")
+    else:
+        result = chain.verify(publication.organization_id, up_to=publication.chain_seq)
+        if result.ok and result.head_hash != publication.chain_head:
+            result = chain.Verification(
+                False, result.entries_checked, result.head_seq, result.head_hash,
+                publication.chain_seq, "the chain does not end at the recorded head",
+            )  # fmt: skip
+    verification = PublicationVerification(
+        publication=publication,
+        checked_at=checked_at,
+        ok=result.ok,
+        entries_checked=result.entries_checked,
+        broken_seq=result.broken_seq,
+        problem=result.problem,
+        refresh_requested_at=None,
+    )
+    PublicationVerification.objects.bulk_create(
+        [verification],
+        update_conflicts=True,
+        unique_fields=["publication"],
+        update_fields=[
+            "checked_at", "ok", "entries_checked", "broken_seq", "problem",
+            "refresh_requested_at",
+        ],
+    )  # fmt: skip
+    return verification
+
+
+def publication_verification_request(*, publication_id: int) -> bool:
+    """Ask the worker for a new check of a stale stored one; True if this call asked.
+
+    One conditional UPDATE claims the request, so across all processes one visitor per
+    interval enqueues it; a claim whose task was lost (broker down) runs out after the
+    same interval and the next visitor asks again.
+    """
+    now = timezone.now()
+    due = now - dt.timedelta(seconds=settings.PUBLIC_VERIFY_REFRESH_SECONDS)
+    claimed = (
+        PublicationVerification.objects.filter(publication_id=publication_id, checked_at__lt=due)
+        .filter(Q(refresh_requested_at__isnull=True) | Q(refresh_requested_at__lt=due))
+        .update(refresh_requested_at=now)
+    )
+    if claimed:
+        transaction.on_commit(lambda: _publication_verification_enqueue(publication_id))
+    return bool(claimed)
+
+
+def publication_verifications_current(*, publications: list[Publication]) -> None:
+    """Give each publication its stored check as `publication.verification`, for the page.
+
+    A publication with none stored yet (published before checks were stored, or its task
+    not run yet) is checked now, once; a stale check is shown as it is while a new one is
+    requested in the background.
+    """
+    stored = {
+        v.publication_id: v
+        for v in PublicationVerification.objects.filter(
+            publication_id__in={p.pk for p in publications}
+        )
+    }
+    asked = set()
+    for publication in publications:
+        verification = stored.get(publication.pk)
+        if verification is None:
+            verification = publication_verification_refresh(publication_id=publication.pk)
+            stored[publication.pk] = verification
+        elif verification.refresh_due and publication.pk not in asked:
+            asked.add(publication.pk)
+            publication_verification_request(publication_id=publication.pk)
+        publication.verification = verification
+
+
+def _publication_verification_enqueue(publication_id: int) -> None:
+    from approvals.delivery import PUBLISH_RETRY_POLICY
+    from workflow.tasks import publication_verification_refresh as refresh
+
+    try:
+        refresh.apply_async((publication_id,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+    except Exception:  # broker down: the page shows the stored check; a later visit asks again
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "chain check of publication %s not enqueued", publication_id, exc_info=True
         )
 
 

@@ -11,3 +11,13 @@ def report_files_make(publication_id: int) -> int:
     from workflow.documents import report_files_make as make
 
     return len(make(publication_id=publication_id))
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def publication_verification_refresh(publication_id: int) -> bool:
+    """After a publication commits, or when its verification page finds the stored check
+    stale: check the chain up to the link it recorded and store the result."""
+    from workflow.services import publication_verification_refresh as refresh
+
+    verification = refresh(publication_id=publication_id)
+    return verification is not None and verification.ok

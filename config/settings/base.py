@@ -257,6 +257,9 @@ METRICS_ALLOWED_NETWORKS = [
     *env.list("METRICS_ALLOWED_NETWORKS", default=[]),
 ]
 METRICS_VERIFICATION_DAYS = env.int("METRICS_VERIFICATION_DAYS", default=3)
+# The public verification page shows the stored check of a publication's audit chain; one
+# older than this asks the worker for a new one (services.publication_verification_request).
+PUBLIC_VERIFY_REFRESH_SECONDS = env.int("PUBLIC_VERIFY_REFRESH_SECONDS", default=60)
 
 # Readiness (/health/ready/, config/health.py): how fresh a worker's heartbeat must be, how
 # long an e-mail may wait unsent, how recently beat must have run its schedule.

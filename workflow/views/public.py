@@ -10,7 +10,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from workflow import documents, selectors
+from workflow import documents, selectors, services
 from workflow.exports import report_csv
 from workflow.models import ReportFile
 from workflow.uploads import evidence_response
@@ -145,9 +145,13 @@ def report_xlsx_download(request, slug: str, year: int, publication_id: int | No
 
 @require_GET
 def report_verify(request, slug: str, year: int):
-    """Whether a printed or downloaded report is what was published, by its code."""
+    """Whether a printed or downloaded report is what was published, by its code.
+
+    The chain checks shown are the stored ones; a stale one is made again by the worker.
+    """
     code = (request.GET.get("code") or "").strip()[:40]
     context = selectors.report_verification(organization_slug=slug, year=year, code=code)
+    services.publication_verifications_current(publications=context["checked"])
     return render(request, "public/verify.html", context)
 
 
