@@ -191,7 +191,12 @@ class Positions:
         if organization_id is None or not ids:
             return
         rows = (
-            Position.history.filter(organization_id=organization_id, user_id__in=ids)
+            # history_organization_id: the indexed copy of the organization (audit.history)
+            Position.history.filter(
+                history_organization_id=organization_id,
+                organization_id=organization_id,
+                user_id__in=ids,
+            )
             .order_by("history_date", "history_id")
             .values_list("user_id", "history_date", "history_type", "title")
         )

@@ -374,6 +374,8 @@ def _csv_queryset(f: LogFilter, *, local_time: bool):
     # the position the person held when they acted (as the pages show it: audit.present)
     held = (
         Position.history.filter(
+            # history_organization_id: the indexed copy of the organization (audit.history)
+            history_organization_id=OuterRef("organization_id"),
             organization_id=OuterRef("organization_id"), user_id=OuterRef("actor_id"),
             history_date__lte=OuterRef("created_at"),
         )
