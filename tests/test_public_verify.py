@@ -167,6 +167,11 @@ def test_publication_verification_refresh_reports_an_edited_history_row_broken(
     verification = PublicationVerification.objects.get(publication=publication)
     assert verification.ok is False
     assert verification.broken_seq is not None and "altered" in verification.problem
+    # and a citizen holding the current code is not told in green that all is well
+    code = client.get(verify_url(organization), {"code": publication.chain_head[:12]})
+    page = code.content.decode()
+    assert "แต่ประวัติการเปลี่ยนแปลงที่บันทึกไว้ตรวจสอบไม่ผ่าน" in page
+    assert '<p class="ok"><strong>รหัสนี้ตรงกับ' not in page
 
 
 @pytest.mark.django_db
