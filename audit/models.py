@@ -99,6 +99,11 @@ class ChainHead(models.Model):
     seq = models.BigIntegerField(default=0)
     prev_hash = models.CharField(max_length=64, default=GENESIS_HASH)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    # The chain's latest ChainVerification, copied here when one is saved:
+    # readiness and /metrics count broken chains in one row per chain, not in the
+    # verifications, of which a national deployment adds thousands a night.
+    verified_at = models.DateTimeField(_("last verified at"), null=True, blank=True)
+    verified_ok = models.BooleanField(_("intact at the last verification"), null=True)
 
     class Meta:
         verbose_name = _("audit chain head")
@@ -212,6 +217,19 @@ class ChainVerification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id or 'global'} {'ok' if self.ok else 'BROKEN'}"
+
+    def save(self, *args, **kwargs):
+        """A new verification also leaves its outcome on its chain's head (ChainHead.verified_*),
+        unless a later one is already there."""
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            key = self.organization_id or 0
+            ChainHead.objects.bulk_create([ChainHead(key=key)], ignore_conflicts=True)
+            newer = models.Q(verified_at__isnull=True) | models.Q(verified_at__lte=self.started_at)
+            ChainHead.objects.filter(newer, key=key).update(
+                verified_at=self.started_at, verified_ok=self.ok
+            )
 
 
 # Django users: who holds an account, whether it is active or staff, is audited too.
