@@ -16,6 +16,7 @@ from django.db import connection
 from audit.models import ChainEntry, ChainHead, ChainVerification
 from tests.celery_harness import ROOT
 from workflow.models import Measure, Organization, ResultReport
+from workflow.thai import search_key
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -60,6 +61,8 @@ def test_national_fill_copies_verify_and_their_public_pages_answer(client):
     assert [o.slug for o in copies] == ["khao-thong-1", "khao-thong-2"]
     assert len({o.name for o in copies} | {template.name}) == 3
     assert all(o.province for o in copies)
+    for o in copies:
+        assert o.name_search_key == f"{search_key(o.name)} {search_key(o.short_name)}"
     for copy in copies:
         assert Measure.objects.filter(organization=copy).count() == measures
         assert ChainEntry.objects.filter(organization=copy).count() == links
@@ -68,7 +71,9 @@ def test_national_fill_copies_verify_and_their_public_pages_answer(client):
         # with a month of nightly verifications, the latest at the copy's own head
         nightly = ChainVerification.objects.filter(organization=copy)
         assert nightly.count() == national.NIGHTS
-        assert nightly.first().head_hash == ChainHead.objects.get(key=copy.pk).hash
+        head = ChainHead.objects.get(key=copy.pk)
+        assert nightly.first().head_hash == head.hash
+        assert head.verified_ok is True and head.verified_at == nightly.first().started_at
     # and every chain verifies (the command raises on a broken one)
     for copy in copies:
         call_command("audit_verify", org=copy.slug, full=True, stdout=_Null())

@@ -32,7 +32,7 @@ def agencies():
 
 
 def _names(response) -> list[str]:
-    return [o.name for o in response.context["page"]]
+    return [o["name"] for o in response.context["page"]]
 
 
 def test_the_index_finds_an_agency_however_its_name_is_spaced(client, agencies):
@@ -44,6 +44,20 @@ def test_the_index_finds_an_agency_however_its_name_is_spaced(client, agencies):
     # an agency that has published nothing is not listed
     assert "เขาทองใหม่" not in client.get("/public/", {"q": "เขาทอง"}).content.decode()
     assert _names(client.get("/public/", {"q": "ไม่มีชื่อนี้"})) == []
+
+
+def test_a_renamed_agency_is_found_by_its_new_name_only(client, agencies):
+    # given an agency renamed, as the platform operator does in the admin (save)
+    agencies.name = "เทศบาลตำบลเขาทอง"
+    agencies.short_name = "ทต.เขาทอง"
+    agencies.save(update_fields=["name", "short_name"])
+
+    # then the search finds it by the new name and short name, not the old ones
+    assert _names(client.get("/public/", {"q": "ทต. เขาทอง"})) == ["เทศบาลตำบลเขาทอง"]
+    assert _names(client.get("/public/", {"q": "เทศบาลตำบล"})) == [  # closest first
+        "เทศบาลตำบลเขาทอง", "เทศบาลตำบลบ้านหม้อ",
+    ]  # fmt: skip
+    assert _names(client.get("/public/", {"q": "องค์การบริหารส่วนตำบลเขา"})) == []
 
 
 def test_the_index_filters_by_province_and_each_province_has_its_page(client, agencies):
@@ -93,3 +107,29 @@ def test_the_index_counts_every_agency_once_per_publication_not_per_request(clie
     assert ("สระบุรี", 2) in response.context["provinces"]
     province = client.get("/public/province/สระบุรี/")
     assert province.context["page"].paginator.count == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm")
+def test_the_index_search_goes_through_the_trigram_indexes_of_the_names(agencies):
+    # given the names' stored search key and its trigram index (migration 0011)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'workflow_organization'"
+            " AND indexdef LIKE '%%name_search_key%%gin_trgm_ops%%'"
+        )
+        assert [row[0] for row in cursor.fetchall()] == ["workflow_organization_name_search_key"]
+
+    # when the public looks an agency up by a name typed with a space
+    from workflow.selectors import public_organizations
+
+    found = public_organizations(query="เขา ทอง")
+    sql, params = found.query.sql_with_params()
+
+    # then the planner can answer it from those indexes (whole-table and whole-index scans
+    # priced out: on a few rows it would rather read them all)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "workflow_organization_name_search_key" in plan

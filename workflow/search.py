@@ -30,6 +30,12 @@ def _matches(field: str, key: str):
     return Contains(SearchKey(field), key)
 
 
+def organizations_matching(query: str) -> Q:
+    """Organizations whose name or short name holds `query`: on their stored key
+    (Organization.name_search_key, trigram-indexed on PostgreSQL)."""
+    return Q(name_search_key__contains=thai.search_key(query))
+
+
 def measures_matching(query: str) -> Q:
     """Measures whose title or methods, or any of whose reports' results or
     recommendations, hold `query`."""

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from django.db.models import Count, Exists, OuterRef, Q, Value
-from django.db.models.functions import Replace
+from django.db.models import Count, Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -514,21 +513,26 @@ def _published_organizations():
 
 
 def public_organizations(*, query: str = "", province: str = ""):
-    """Organizations that have published something, for the public index, by name.
+    """Organizations that have published something, for the public index, by name: rows
+    of name, short name, slug and province.
 
     `query` matches the name or short name whatever the spaces typed or stored (Thai has
-    none between words, and people type some), and ำ however it was encoded.
+    none between words, and people type some), and ำ however it was encoded. Matches come
+    closest first (the shortest names holding the words: "…เขาทอง" before "…เขาทองใหม่"),
+    which also keeps PostgreSQL from walking all 7,850 names in order to find a few.
     """
+    from django.db.models.functions import Length
+
     organizations = _published_organizations()
     if province:
         organizations = organizations.filter(province=province)
-    wanted = thai.normalize_text(query or "").replace(" ", "")
-    if wanted:
-        organizations = organizations.annotate(
-            name_compact=Replace("name", Value(" "), Value("")),
-            short_compact=Replace("short_name", Value(" "), Value("")),
-        ).filter(Q(name_compact__icontains=wanted) | Q(short_compact__icontains=wanted))
-    return organizations.order_by("name").only("name", "short_name", "slug", "province")
+    order = ["name"]
+    if thai.search_key(query or ""):
+        from workflow.search import organizations_matching
+
+        organizations = organizations.filter(organizations_matching(query))
+        order = [Length("name"), "name"]
+    return organizations.order_by(*order).values("name", "short_name", "slug", "province")
 
 
 PUBLIC_INDEX_CACHE_SECONDS = 300
