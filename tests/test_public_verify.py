@@ -16,7 +16,7 @@ from audit import chain
 from audit.models import ChainEntry
 from tests.web_helpers import SEED_MEASURES, published_report
 from workflow import selectors, services, thai
-from workflow.models import Measure, PublicationVerification
+from workflow.models import Measure, Publication, PublicationVerification
 
 INTACT = "ครบถ้วนถูกต้อง"
 BROKEN = "ไม่ถูกต้อง: มีการเปลี่ยนแปลงที่ไม่ตรงกับที่บันทึกไว้"
@@ -217,12 +217,40 @@ def test_report_verify_answers_while_the_broker_is_down_and_the_claim_runs_out(
     claim = PublicationVerification.objects.get(publication=publication).refresh_requested_at
     assert claim is not None
 
-    # when the claim is older than the interval and the broker is back
+    # when the claim is older than the interval and the broker is back (the task it takes
+    # runs at once, as the worker would)
     PublicationVerification.objects.filter(publication=publication).update(
         refresh_requested_at=claim - dt.timedelta(minutes=2)
     )
-    client.get(verify_url(organization))
+    from workflow import tasks
+
+    def worker(args, kwargs=None, **options):
+        tasks.publication_verification_refresh(*args, **(kwargs or {}))
+
+    with mock.patch(task, side_effect=worker) as enqueue:
+        client.get(verify_url(organization))
 
     # then the next visit asked again, and the check is fresh
+    assert enqueue.call_count == 1
     verification = PublicationVerification.objects.get(publication=publication)
     assert verification.checked_at > old and verification.refresh_requested_at is None
+
+
+@pytest.mark.django_db
+def test_a_batch_published_item_after_item_walks_the_chain_once_for_its_last_publication(
+    client, organization, django_capture_on_commit_callbacks, tasks_in_process, walks
+):
+    # when two measures are published one after the other, each publication's task running
+    # once both are committed (a batch: the worker is behind the publisher)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        published_report(organization, measures=SEED_MEASURES[:2], with_results=False)
+    for callback in callbacks:
+        callback()
+
+    # then only the last publication's check was made: one walk of the chain
+    assert Publication.objects.filter(organization=organization).count() == 2
+    newest = selectors.newest_publication(organization_slug=organization.slug, year=2564)
+    assert list(PublicationVerification.objects.values_list("publication", flat=True)) == [
+        newest.pk
+    ]
+    assert walks.call_count == 1

@@ -105,7 +105,7 @@ def publication_create(*, item: Measure | ResultReport, published_by) -> Publica
         chain_seq=head.seq if head else 0,
     )
     transaction.on_commit(lambda: _report_files_enqueue(publication.pk))
-    transaction.on_commit(lambda: _publication_verification_enqueue(publication.pk))
+    transaction.on_commit(lambda: _publication_verification_enqueue(publication.pk, newest=True))
     return publication
 
 
@@ -170,20 +170,36 @@ def _report_files_enqueue(publication_id: int) -> None:
 # finds the stored check older than PUBLIC_VERIFY_REFRESH_SECONDS.
 
 
-def publication_verification_refresh(*, publication_id: int) -> PublicationVerification | None:
+def publication_verification_refresh(
+    *, publication_id: int, newest: bool = False
+) -> PublicationVerification | None:
     """Check the organization's chain up to the link the publication recorded; store the result.
 
     Idempotent: the publication's one row is overwritten (an upsert, so two checks at
-    once cannot collide) and its refresh request cleared.
+    once cannot collide) and its refresh request cleared. `newest`: only if no later
+    publication of the year exists by then (a batch published item after item walks the
+    chain once, for its last publication; an earlier one is checked when first visited).
     """
     from audit import chain
 
     publication = (
         Publication.objects.filter(pk=publication_id)
-        .only("organization_id", "chain_seq", "chain_head")
+        .only("organization_id", "fiscal_year_id", "chain_seq", "chain_head", "published_at")
         .first()
     )
     if publication is None:
+        return None
+    if newest and (
+        Publication.objects.filter(
+            organization_id=publication.organization_id,
+            fiscal_year_id=publication.fiscal_year_id,
+        )
+        .filter(
+            Q(published_at__gt=publication.published_at)
+            | Q(published_at=publication.published_at, pk__gt=publication.pk)
+        )
+        .exists()
+    ):
         return None
     checked_at = timezone.now()
     if publication.chain_seq is None:  # published before lengths were recorded
@@ -260,12 +276,14 @@ def publication_verifications_current(*, publications: list[Publication]) -> Non
         publication.verification = verification
 
 
-def _publication_verification_enqueue(publication_id: int) -> None:
+def _publication_verification_enqueue(publication_id: int, *, newest: bool = False) -> None:
     from approvals.delivery import PUBLISH_RETRY_POLICY
     from workflow.tasks import publication_verification_refresh as refresh
 
     try:
-        refresh.apply_async((publication_id,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+        refresh.apply_async(
+            (publication_id,), {"newest": newest}, retry=True, retry_policy=PUBLISH_RETRY_POLICY
+        )
     except Exception:  # broker down: the page shows the stored check; a later visit asks again
         import logging
 
