@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from approvals.models import Role
 from audit.models import ChainVerification
-from config.celery import app as celery_app
 from tests.audit_story import report_table, story_build
 from tests.roles import PEOPLE
 from workflow import thai
@@ -81,14 +80,6 @@ def story(world):
 def auditor(client, world):
     client.force_login(world["auditor"])
     return client
-
-
-@pytest.fixture
-def eager_celery():
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
 
 
 def _pages(world, story):
@@ -285,7 +276,7 @@ def test_csv_export_has_a_bom_bangkok_times_and_human_columns(auditor, world, st
     assert "action_label" not in machine[0]
 
 
-def test_verify_now_runs_the_check_as_a_task_and_shows_who_asked(auditor, world, eager_celery):
+def test_verify_now_runs_the_check_as_a_task_and_shows_who_asked(auditor, world, tasks_in_process):
     # given
     slug = world.organization.slug
 
@@ -339,7 +330,7 @@ def test_nightly_check_is_shown_as_the_nightly_check(auditor, world):
     [("auditor", 302), ("admin", 302), ("head", 403), ("working_group", 403),
      ("chief", 403), ("publisher", 403), ("outsider", 403)],
 )  # fmt: skip
-def test_verify_now_and_chain_status_role_by_role(client, world, eager_celery, who, status):
+def test_verify_now_and_chain_status_role_by_role(client, world, tasks_in_process, who, status):
     # given
     slug = world.organization.slug
     client.force_login(world[who])
@@ -396,7 +387,7 @@ def test_a_member_with_an_audit_role_elsewhere_sees_only_that_organization(clien
     assert reverse("audit:home", args=[world.organization.slug]) not in page
 
 
-def test_auditor_home_shows_the_chain_and_recent_activity(auditor, world, story, eager_celery):
+def test_auditor_home_shows_the_chain_and_recent_activity(auditor, world, story, tasks_in_process):
     # given the chain checked once
     auditor.post(reverse("audit:verify", args=[world.organization.slug]))
 

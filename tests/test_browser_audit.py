@@ -10,7 +10,6 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from tests.audit_story import story_build
 from tests.roles import PEOPLE, world_build
 from tests.web_helpers import browser_log_in
@@ -39,15 +38,7 @@ def typed_be(moment: dt.datetime) -> str:
     return f"{local:%d/%m}/{local.year + 543} {local:%H:%M:%S.%f}"
 
 
-@pytest.fixture
-def eager_celery():
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True  # the live server runs tasks in-process
-    yield
-    celery_app.conf.task_always_eager = before
-
-
-def test_an_auditor_reads_the_trail_in_the_browser(browser, live_server, eager_celery):
+def test_an_auditor_reads_the_trail_in_the_browser(browser, live_server, tasks_in_process):
     # given a full year's workflow (tests/audit_story.py)
     world = world_build()
     for name in PEOPLE:
