@@ -24,4 +24,4 @@ RUN pip install . \
 RUN useradd --create-home --uid 1000 itaflow && mkdir -p /app/var && chown -R itaflow /app/var
 USER itaflow
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "config.wsgi:application", "-c", "config/gunicorn.py", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -83,3 +83,26 @@ def test_the_app_reaches_postgresql_through_pgbouncer_in_transaction_mode():
     assert "@db:5432/" in migrate["DATABASE_URL"]
     for variable in ("DB_HOST", "DB_NAME", "DB_USER", "DB_PASSWORD", "DEFAULT_POOL_SIZE"):
         assert "$" + variable in entrypoint or "${" + variable in entrypoint, variable
+
+
+def test_web_workers_freeze_what_they_loaded_before_serving():
+    import gc
+    import importlib.util
+
+    # given the web command of compose and the image's own default
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "-c config/gunicorn.py" in " ".join(_app_services()["web"]["command"])
+    assert '"-c", "config/gunicorn.py"' in dockerfile
+
+    # when gunicorn has loaded the app in a worker
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "config" / "gunicorn.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    gc.unfreeze()
+    try:
+        conf.post_worker_init(worker=None)
+
+        # then what it loaded is out of the collector's passes
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
