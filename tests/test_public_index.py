@@ -54,8 +54,8 @@ def test_a_renamed_agency_is_found_by_its_new_name_only(client, agencies):
 
     # then the search finds it by the new name and short name, not the old ones
     assert _names(client.get("/public/", {"q": "ทต. เขาทอง"})) == ["เทศบาลตำบลเขาทอง"]
-    assert _names(client.get("/public/", {"q": "เทศบาลตำบล"})) == [  # closest first
-        "เทศบาลตำบลเขาทอง", "เทศบาลตำบลบ้านหม้อ",
+    assert _names(client.get("/public/", {"q": "เทศบาลตำบล"})) == [
+        "เทศบาลตำบลบ้านหม้อ", "เทศบาลตำบลเขาทอง",
     ]  # fmt: skip
     assert _names(client.get("/public/", {"q": "องค์การบริหารส่วนตำบลเขา"})) == []
 
@@ -133,3 +133,36 @@ def test_the_index_search_goes_through_the_trigram_indexes_of_the_names(agencies
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(line for (line,) in cursor.fetchall())
     assert "workflow_organization_name_search_key" in plan
+
+
+def test_a_search_with_few_matches_asks_for_a_whole_page(client, agencies):
+    # given a search that finds one agency
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/public/", {"q": "เขาทอง"})
+
+    # then the rows are asked for a page at a time, not exactly as many as were counted
+    # (LIMIT 1 made PostgreSQL walk every name in order: bench/national.py)
+    assert _names(response) == ["องค์การบริหารส่วนตำบลเขาทอง"]
+    (listing,) = [q["sql"] for q in queries.captured_queries if '"slug"' in q["sql"]]
+    assert listing.rstrip().endswith("LIMIT 50")
+
+
+def test_the_migration_marks_each_organization_published_since_its_first_publication(agencies):
+    # given organizations whose mark is not set yet (as before migration 0012)
+    import importlib
+
+    from django.apps import apps
+
+    from workflow.models import Organization
+
+    migration = importlib.import_module("workflow.migrations.0012_organization_first_published")
+    first = Publication.objects.filter(organization=agencies).earliest("published_at")
+    Organization.objects.update(first_published_at=None)
+
+    # when the migration fills it
+    migration.first_publications_copied(apps, None)
+
+    # then the published ones are marked from their first publication, the others not
+    assert Organization.objects.get(pk=agencies.pk).first_published_at == first.published_at
+    assert Organization.objects.get(slug="unpub").first_published_at is None
+    assert Organization.objects.filter(first_published_at__isnull=False).count() == 2

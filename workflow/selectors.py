@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -506,10 +506,7 @@ def publications_with_code(*, organization: Organization, fiscal_year: FiscalYea
 
 
 def _published_organizations():
-    # EXISTS, not a join: one probe of the publications' organization index per organization
-    return Organization.objects.filter(
-        Exists(Publication.objects.filter(organization=OuterRef("pk")))
-    )
+    return Organization.objects.filter(first_published_at__isnull=False)
 
 
 def public_organizations(*, query: str = "", province: str = ""):
@@ -517,22 +514,16 @@ def public_organizations(*, query: str = "", province: str = ""):
     of name, short name, slug and province.
 
     `query` matches the name or short name whatever the spaces typed or stored (Thai has
-    none between words, and people type some), and ำ however it was encoded. Matches come
-    closest first (the shortest names holding the words: "…เขาทอง" before "…เขาทองใหม่"),
-    which also keeps PostgreSQL from walking all 7,850 names in order to find a few.
+    none between words, and people type some), and ำ however it was encoded.
     """
-    from django.db.models.functions import Length
-
     organizations = _published_organizations()
     if province:
         organizations = organizations.filter(province=province)
-    order = ["name"]
     if thai.search_key(query or ""):
         from workflow.search import organizations_matching
 
         organizations = organizations.filter(organizations_matching(query))
-        order = [Length("name"), "name"]
-    return organizations.order_by(*order).values("name", "short_name", "slug", "province")
+    return organizations.order_by("name").values("name", "short_name", "slug", "province")
 
 
 PUBLIC_INDEX_CACHE_SECONDS = 300

@@ -26,9 +26,24 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
 INDEX_PAGE_SIZE = 50
 
 
+class _FullPages(Paginator):
+    """Asks the database for a whole page even when fewer rows are left.
+
+    Django's Paginator asks for exactly the rows left on the last page; for a search with
+    6 matches that LIMIT 6 made PostgreSQL walk the 7,850 names in order expecting to meet
+    6 matches early, instead of taking the matches from the trigram index and sorting them
+    (77 ms against 0.2 ms, bench/national.py).
+    """
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
+
+
 def _organization_page(request, *, province: str = ""):
     query = request.GET.get("q", "")[:200].replace("\x00", "")
-    paginator = Paginator(
+    paginator = _FullPages(
         selectors.public_organizations(query=query, province=province), INDEX_PAGE_SIZE
     )
     key = selectors.public_index_key()
